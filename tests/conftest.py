@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -40,12 +41,18 @@ class Pulse:
     def run(self, *args: str, **kw) -> subprocess.CompletedProcess:
         return subprocess.run(args, env=self.env, check=True, capture_output=True, **kw)
 
+    @staticmethod
+    def stop_recording(recorder: subprocess.Popen) -> None:
+        """SIGINT lets parec write out what it has buffered (SIGTERM loses the tail)."""
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=10)
+
     def play_into_mic(self, wav: Path) -> subprocess.Popen:
         return subprocess.Popen(["paplay", "-d", "mic", str(wav)], env=self.env)
 
     def record_speaker(self, out: Path) -> subprocess.Popen:
         return subprocess.Popen(
-            ["parec", "-d", "spk.monitor", "--file-format=wav", "--rate=16000",
+            ["parec", "-d", "spk.monitor", "--latency-msec=20", "--file-format=wav", "--rate=16000",
              "--channels=1", "--format=s16le", str(out)],
             env=self.env,
         )

@@ -325,3 +325,16 @@ def test_a_reply_needing_a_field_without_an_empty_wording_is_an_error(
     finally:
         monkeypatch.undo()
         commands._matcher.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("That's all for today. Goodbye.", Command.GOODBYE),
+        ("Slower. Slower please.", Command.SLOWER),
+        ("I miss him. Goodbye.", None),  # a sentence that is not a command: not a command
+        ("Louder. Goodbye.", None),  # two different commands: neither
+    ],
+)
+def test_several_short_sentences_giving_one_command(text, expected):
+    assert recognise(text) == expected

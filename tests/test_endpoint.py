@@ -100,7 +100,7 @@ def test_segmenter_keeps_half_a_second_before_speech():
     assert len(turns) == 1
     turn = turns[0]
     assert turn.speech_start_s - turn.start_s >= CFG.preroll_s
-    assert turn.text == "I'm tired."
+    assert turn.hint == "I'm tired."
     # the kept audio starts with silence (pre-roll) and holds the whole second of speech
     assert np.count_nonzero(turn.audio == np.float32(0.9)) == round(1.0 / FRAME_S) * FRAME
 
@@ -116,7 +116,7 @@ def test_segmenter_hint_decides_wait_and_stale_hints_are_dropped():
                         unfinished=lambda text: text.endswith("I"))
     audio = signal([(0.5, 0.0), (1.0, 0.9), (1.2, 0.0), (1.0, 0.9), (2.0, 0.0)])
     ends = [turn for event, turn in seg.feed(audio) if event is Event.END]
-    assert len(ends) == 1 and ends[0].text == "and then I left."
+    assert len(ends) == 1 and ends[0].hint == "and then I left."
     assert len(calls) == 2  # one look at each pause
 
 
@@ -125,4 +125,4 @@ def test_flush_closes_a_turn_at_end_of_stream():
     events = list(seg.feed(signal([(0.5, 0.0), (1.0, 0.9)])))
     assert [e for e, _ in events] == [Event.START]
     closing = list(seg.flush())
-    assert closing[-1][0] is Event.END and closing[-1][1].text is None
+    assert closing[-1][0] is Event.END and closing[-1][1].hint is None

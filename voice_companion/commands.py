@@ -241,6 +241,9 @@ class _Matcher:
         return best
 
 
+_SENTENCE_END = re.compile(r"[.!?]+\s+")
+
+
 @lru_cache(maxsize=1)
 def _matcher() -> _Matcher:
     return _Matcher.build(load_commands())
@@ -250,9 +253,19 @@ def recognise(text: str) -> Command | None:
     """The command a whole turn gives, or ``None`` when the turn is not a command.
 
     Case, punctuation, hesitations and edge words such as "okay", "please" and "can you" do not
-    matter; a command phrase inside a longer sentence is not a command.
+    matter; a command phrase inside a longer sentence is not a command. A turn of several short
+    sentences is a command when every sentence gives the same one ("That's all for today.
+    Goodbye.").
     """
-    return _matcher().recognise(text)
+    matcher = _matcher()
+    whole = matcher.recognise(text)
+    if whole is not None:
+        return whole
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return None
+    found = {matcher.recognise(sentence) for sentence in sentences}
+    return found.pop() if len(found) == 1 else None
 
 
 def _blank(value: object) -> bool:

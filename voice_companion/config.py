@@ -58,14 +58,14 @@ class Settings(BaseSettings):
     # Voice
     rate: int = Field(175, ge=80, le=400, description="speaking rate in words per minute")
     volume: float = Field(1.0, ge=0.0, le=1.0, description="speaking volume, 0 to 1")
-    voice: str | None = Field(None, description="espeak-ng / pyttsx3 voice id or name")
+    voice: str | None = Field("en-us", description="espeak-ng / pyttsx3 voice id or name")
     earcons: bool = Field(True, description="short sounds for listening and thinking")
 
     # Turn-taking
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     preroll_s: float = Field(0.5, ge=0.5, le=2.0, description="audio kept before speech starts")
     short_wait_s: float = Field(0.6, ge=0.2, le=3.0, description="pause ending a finished thought")
-    long_wait_s: float = Field(2.0, ge=0.5, le=6.0, description="pause after unfinished words")
+    long_wait_s: float = Field(2.4, ge=0.5, le=6.0, description="pause after unfinished words")
     max_turn_s: float = Field(60.0, ge=5.0, le=600.0, description="longest turn before cutting")
     min_speech_s: float = Field(0.3, ge=0.05, le=3.0, description="least speech making a turn")
     echo_tail_s: float = Field(0.3, ge=0.0, le=3.0, description="mic ignored after speaking")

@@ -34,7 +34,9 @@ def _espeak(settings: Settings) -> str:
         raise UserError("espeak-ng is not installed.", "sudo apt-get install espeak-ng")
     speech = Synthesizer(settings.rate, settings.volume, settings.voice).synthesize("Hello.")
     if speech.audio.size == 0:
-        raise UserError("espeak-ng produced no sound.", "sudo apt-get install --reinstall espeak-ng")
+        raise UserError(
+            "espeak-ng produced no sound.", "sudo apt-get install --reinstall espeak-ng"
+        )
     return f"voice works ({speech.audio.size / speech.rate:.1f} s test phrase)"
 
 

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class EndpointConfig:
     neg_threshold: float = 0.35  # below this it is silence; between, it keeps the current state
     start_s: float = 0.064  # speech needed before a turn starts (two VAD frames)
     short_wait_s: float = 0.5  # pause that ends a finished thought
-    long_wait_s: float = 2.0  # pause allowed after unfinished words
+    long_wait_s: float = 2.4  # pause allowed after unfinished words
     max_turn_s: float = 60.0  # after this long, end at the next natural pause
     natural_pause_s: float = 0.3  # what counts as a natural pause after max_turn_s
     min_speech_s: float = 0.3  # less speech than this is not a turn (a cough, a click)
@@ -156,20 +157,21 @@ class Turn:
     start_s: float  # stream time where ``audio`` begins
     speech_start_s: float  # where speech was detected
     end_s: float  # where speech ended (start of the final pause)
-    text: str | None = None  # the transcript, when the hint pass already covered the whole turn
+    hint: Any = None  # the hint's result, when the hint pass already covered the whole turn
 
 
-Hint = Callable[[np.ndarray], str | None]
-"""Transcribe the turn so far; returns the text, or ``None`` when no text is available yet."""
+Hint = Callable[[np.ndarray], Any]
+"""Transcribe the turn so far; returns a result (e.g. a transcript), or ``None`` when none is
+available yet (a live loop transcribes in the background and calls :meth:`set_hint` later)."""
 
 
 class TurnSegmenter:
     """Cut a stream of 16 kHz audio into turns, using a VAD and an :class:`Endpointer`.
 
     ``hint`` is called with the audio of the turn so far when a pause begins; it returns the
-    transcript (used both to pick the wait and, if nothing more is said, as the final text) or
-    ``None`` if it is still working (a live loop transcribes in the background and calls
-    :meth:`set_hint` later).
+    transcript (used both to pick the wait, through ``unfinished``, and, if nothing more is said,
+    as the final text) or ``None`` if it is still working (a live loop transcribes in the
+    background and calls :meth:`set_hint` later).
     """
 
     def __init__(
@@ -177,7 +179,7 @@ class TurnSegmenter:
         vad: Callable[[np.ndarray], float],
         config: EndpointConfig | None = None,
         hint: Hint | None = None,
-        unfinished: Callable[[str], bool] | None = None,
+        unfinished: Callable[[Any], bool] | None = None,
     ) -> None:
         self.config = config or EndpointConfig()
         self.endpointer = Endpointer(self.config)
@@ -189,7 +191,7 @@ class TurnSegmenter:
         self._turn: list[np.ndarray] = []
         self._turn_start = 0.0
         self._pending = np.zeros(0, dtype=np.float32)
-        self._hint_text: str | None = None
+        self._hint_result: Any = None
         self._hint_frames = -1  # frames in the turn when the hint's audio was taken
         self.frames = 0  # frames fed so far
         self.last_prob = 0.0
@@ -203,21 +205,21 @@ class TurnSegmenter:
         self.endpointer.reset()
         self._turn = []
         self._pre.clear()
-        self._hint_text = None
+        self._hint_result = None
         self._hint_frames = -1
 
     def turn_audio(self) -> np.ndarray:
         """The audio of the turn in progress so far."""
         return np.concatenate(self._turn) if self._turn else np.zeros(0, np.float32)
 
-    def set_hint(self, text: str | None, frames: int) -> None:
+    def set_hint(self, result: Any, frames: int) -> None:
         """Report a transcript of the first ``frames`` frames of the current turn."""
         if frames != len(self._turn) and not self.endpointer.paused:
             return  # speech resumed after the hint was taken: it is stale
-        self._hint_text = text
+        self._hint_result = result
         self._hint_frames = frames
-        if text is not None and self._unfinished_fn is not None:
-            self.endpointer.set_unfinished(self._unfinished_fn(text))
+        if result is not None and self._unfinished_fn is not None:
+            self.endpointer.set_unfinished(self._unfinished_fn(result))
 
     def feed(self, audio: np.ndarray) -> Iterator[tuple[Event, Turn | None]]:
         """Feed audio of any length; yields events, with the :class:`Turn` on :attr:`Event.END`."""
@@ -255,31 +257,31 @@ class TurnSegmenter:
             self._turn = list(self._pre)
             self._turn_start = self.now - len(self._turn) * FRAME_S
             self._pre.clear()
-            self._hint_text, self._hint_frames = None, -1
+            self._hint_result, self._hint_frames = None, -1
             yield event, None
         elif event is Event.RESUME:
-            self._hint_text, self._hint_frames = None, -1
+            self._hint_result, self._hint_frames = None, -1
             yield event, None
         elif event is Event.PAUSE:
             yield event, None
             if self._hint is not None:
                 frames = len(self._turn)
-                text = self._hint(self.turn_audio())
-                if text is not None:
-                    self.set_hint(text, frames)
+                result = self._hint(self.turn_audio())
+                if result is not None:
+                    self.set_hint(result, frames)
         elif event in (Event.END, Event.DISCARD):
             turn = None
             if event is Event.END:
                 audio = self.turn_audio()
                 # the hint covered the turn up to the final pause: nothing was said after it
-                text = self._hint_text if self._hint_frames >= 0 else None
+                hint = self._hint_result if self._hint_frames >= 0 else None
                 turn = Turn(
                     audio=audio,
                     start_s=self._turn_start,
                     speech_start_s=ep.turn_start,
                     end_s=ep.speech_end,
-                    text=text,
+                    hint=hint,
                 )
             self._turn = []
-            self._hint_text, self._hint_frames = None, -1
+            self._hint_result, self._hint_frames = None, -1
             yield event, turn

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from voice_companion import completeness, earcons
+from voice_companion import earcons
 from voice_companion.capture import Microphone
 from voice_companion.config import Settings
 from voice_companion.devices import resolve_input, resolve_output
@@ -47,7 +47,7 @@ class Talk:
         self.speaker = Speaker(self.synth, Player(self.out_device), settings)
         self.segmenter = TurnSegmenter(
             StreamingVad(), endpoint_config(settings, live=True),
-            unfinished=completeness.is_unfinished,
+            unfinished=lambda result: result.unfinished,
         )
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.hint: tuple[Future, int] | None = None
@@ -139,13 +139,15 @@ class Talk:
             return
         future, frames = self.hint
         self.hint = None
-        self.segmenter.set_hint(future.result().text, frames)
+        self.segmenter.set_hint(future.result(), frames)
 
     # -- a finished turn --------------------------------------------------------------------
 
     def _on_turn(self, turn: Turn) -> bool:
         asr_ms = 0.0
-        text = turn.text
+        text = turn.hint.text if turn.hint is not None else None
+        if turn.hint is not None:
+            asr_ms = turn.hint.seconds * 1000
         if text is None and self.hint is not None:
             future, frames = self.hint
             result = future.result()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,7 +28,7 @@ def prompts_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "prompts"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> dict:
     try:
         with path.open("rb") as fh:

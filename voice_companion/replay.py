@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice_companion import completeness
 from voice_companion.audio import stream_file
 from voice_companion.config import Settings
 from voice_companion.endpoint import EndpointConfig, Event, Turn, TurnSegmenter
@@ -42,31 +41,22 @@ class HeardTurn:
 
 def heard_turns(path: Path, transcriber: Transcriber, settings: Settings) -> Iterator[HeardTurn]:
     """Cut ``path`` into turns and transcribe each; turns with no words are dropped."""
-    last: dict[str, float] = {"ms": 0.0}
-
-    def hint(audio):  # transcribe the turn so far, at a pause
-        result = transcriber.transcribe(audio)
-        last["ms"] = result.seconds * 1000
-        return result.text
-
     segmenter = TurnSegmenter(
         StreamingVad(),
         endpoint_config(settings, live=False),
-        hint=hint,
-        unfinished=completeness.is_unfinished,
+        hint=transcriber.transcribe,  # at a pause: transcribe the turn so far
+        unfinished=lambda result: result.unfinished,
     )
 
     def finished(events) -> Iterator[HeardTurn]:
         for event, turn in events:
             if event is not Event.END or turn is None:
                 continue
-            if turn.text is not None:
-                text, ms = turn.text, last["ms"]
-            else:
-                result = transcriber.transcribe(turn.audio)
-                text, ms = result.text, result.seconds * 1000
-            if text.strip():
-                yield HeardTurn(turn, text.strip(), ms)
+            # the last pass over the whole turn decides the text: the pause's pass, when nothing
+            # was said after it, or a new one
+            result = turn.hint if turn.hint is not None else transcriber.transcribe(turn.audio)
+            if result.text.strip():
+                yield HeardTurn(turn, result.text.strip(), result.seconds * 1000)
 
     for chunk in stream_file(path):
         yield from finished(segmenter.feed(chunk))

@@ -18,6 +18,8 @@ from voice_companion import commands
 from voice_companion.commands import Command
 from voice_companion.config import Settings
 from voice_companion.dialogue import DialogueEngine, PastThread, Reply, create_engine
+from voice_companion.dialogue.safety import SafetyDetector
+from voice_companion.journal.threads import is_decline
 
 RATE_STEP = 25
 VOLUME_STEP = 0.15
@@ -48,6 +50,7 @@ class Conversation:
     silence_prompted: bool = False
     turns: int = 0
     history: list[tuple[str, str]] = field(default_factory=list)
+    _safety: SafetyDetector = field(default_factory=SafetyDetector)
 
     def start(self, now: datetime | None = None) -> Reply:
         """Open the session: pick at most one thread to check in on, and greet."""
@@ -79,14 +82,15 @@ class Conversation:
         assert self.engine is not None, "call start() first"
         self.silence_prompted = False
         self.prompts_paused = False
-        cmd = commands.recognise(text)
+        # a turn that may be a crisis is never taken as a command ("I'm done", "goodbye forever")
+        cmd = None if self._safety.check(text) else commands.recognise(text)
         if cmd is not None:
             return self._command(cmd)
         start = time.perf_counter()
         reply = self.engine.respond(text)
         elapsed = (time.perf_counter() - start) * 1000
         if self.check_in is not None:
-            declined = self.journal.is_decline(text)
+            declined = is_decline(text)
             self.journal.resolve_thread(self.check_in.id, "declined" if declined else "answered")
             self.check_in = None
         turn_id = self.journal.add_turn(
@@ -127,48 +131,59 @@ class Conversation:
 
     def _command(self, cmd: Command) -> Outcome:
         s = self.settings
-        end = False
+        saving = getattr(self.journal, "saving", True)
         text: str | None = None
-        extra: list[str] = []
-        if cmd is Command.REPEAT and self.last_reply is not None:
-            text = self.last_reply.text
-        elif cmd is Command.SLOWER:
-            s.rate = max(80, s.rate - RATE_STEP)
-        elif cmd is Command.FASTER:
-            s.rate = min(400, s.rate + RATE_STEP)
-        elif cmd is Command.LOUDER:
-            s.volume = round(min(1.0, s.volume + VOLUME_STEP), 2)
-        elif cmd is Command.QUIETER:
-            s.volume = round(max(0.1, s.volume - VOLUME_STEP), 2)
+        variant: str | None = None
+        closing: Reply | None = None
+        if cmd is Command.REPEAT:
+            last = self.last_reply.text if self.last_reply is not None else None
+            text = commands.command_reply(cmd, last_reply=last) if last is None else last
+        elif cmd in (Command.SLOWER, Command.FASTER):
+            rate = s.rate + (RATE_STEP if cmd is Command.FASTER else -RATE_STEP)
+            variant = None if 80 <= rate <= 400 else "at_limit"
+            s.rate = max(80, min(400, rate))
+        elif cmd in (Command.LOUDER, Command.QUIETER):
+            volume = s.volume + (VOLUME_STEP if cmd is Command.LOUDER else -VOLUME_STEP)
+            at_limit = (cmd is Command.LOUDER and s.volume >= 1.0) or (
+                cmd is Command.QUIETER and s.volume <= 0.1
+            )
+            variant = "at_limit" if at_limit else None
+            s.volume = round(max(0.1, min(1.0, volume)), 2)
         elif cmd is Command.PAUSE:
             self.prompts_paused = True
         elif cmd is Command.GOODBYE:
             closing = self.close()
-            text, extra, end = closing.text, closing.acts, True
+            text = closing.text
         elif cmd is Command.SUMMARY:
-            summary = self.engine.summary()
-            text, extra = summary.text, summary.acts
+            closing = self.engine.summary()
+            text = closing.text
         elif cmd is Command.DONT_SAVE:
+            variant = None if saving else "no_journal"
             self._stop_saving()
         elif cmd is Command.FORGET_THAT:
-            self.journal.forget_last_turn(self.session_id)
+            if not saving:
+                variant = "no_journal"
+            elif not self.journal.forget_last_turn(self.session_id):
+                variant = "empty"
         elif cmd is Command.LAST_TIME:
-            text = self.journal.last_session_recap(self.session_id)
+            text = (self.journal.last_session_recap(self.session_id) or None) if saving else None
+            variant = "empty" if saving else "no_journal"
         elif cmd is Command.READ_WEEK:
-            text = self.journal.period_summary(datetime.now() - timedelta(days=7))
+            since = datetime.now() - timedelta(days=7)
+            text = (self.journal.period_summary(since) or None) if saving else None
+            variant = "empty" if saving else "no_journal"
         if text is None:
-            text = commands.command_reply(cmd)
-        reply = Reply(text=text, acts=["command", *[a for a in extra if a != "command"]])
+            text = commands.command_reply(cmd, variant=variant)
+        acts = ["command", *[a for a in (closing.acts if closing else []) if a != "command"]]
+        reply = Reply(text=text, acts=acts)
         if cmd is not Command.REPEAT:
             self.last_reply = reply
-        if cmd is Command.PAUSE:
-            self.prompts_paused = True
-        return Outcome(reply=reply, command=cmd, end=end)
+        return Outcome(reply=reply, command=cmd, end=cmd is Command.GOODBYE)
 
     def _stop_saving(self) -> None:
         from voice_companion.journal import NullJournal
 
-        if self.session_id is not None:
+        if self.session_id is not None and getattr(self.journal, "saving", True):
             self.journal.forget_session(self.session_id)
         self.journal.close()
         self.journal = NullJournal()

@@ -19,6 +19,7 @@ import numpy as np
 from voice_companion.errors import ModelError
 
 RATE = 16000
+UNSURE_LAST_WORD = 0.5
 
 # Phrases Whisper invents on silence or noise (from its subtitle-heavy training data). They are
 # dropped when they make up the whole of a short or unsure transcript.
@@ -54,6 +55,18 @@ class Transcript:
     no_speech_prob: float  # highest no-speech probability over the kept segments
     avg_logprob: float
     seconds: float  # time spent transcribing
+    last_word_prob: float = 1.0  # how sure Whisper is of the final word (a filler misheard is not)
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether these words stop before the thought is finished (for end-of-turn timing).
+
+        Unfinished words ("...and then I"), or a final word Whisper is unsure of: a filled pause
+        ("um") is often transcribed as a made-up word with low probability.
+        """
+        from voice_companion.completeness import is_unfinished
+
+        return is_unfinished(self.text) or self.last_word_prob < UNSURE_LAST_WORD
 
 
 def resolve_model(name_or_path: str) -> tuple[str, str]:
@@ -159,8 +172,9 @@ class Transcriber:
                 log_prob_threshold=self.log_prob_threshold,
                 vad_filter=vad_filter,
                 vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400},
+                word_timestamps=True,
             )
-            kept, no_speech, logprob = [], 0.0, 0.0
+            kept, no_speech, logprob, last_prob = [], 0.0, 0.0, 1.0
             for seg in segments:
                 unsure = seg.avg_logprob < self.log_prob_threshold
                 if seg.no_speech_prob > self.no_speech_threshold and unsure:
@@ -168,10 +182,12 @@ class Transcriber:
                 kept.append(seg.text.strip())
                 no_speech = max(no_speech, seg.no_speech_prob)
                 logprob = min(logprob, seg.avg_logprob)
+                if seg.words:
+                    last_prob = seg.words[-1].probability
         text = " ".join(t for t in kept if t).strip()
         if is_hallucination(text, audio.size / RATE, no_speech):
             text = ""
-        return Transcript(text, no_speech, logprob, time.perf_counter() - start)
+        return Transcript(text, no_speech, logprob, time.perf_counter() - start, last_prob)
 
 
 def _norm(text: str) -> str:

@@ -11,8 +11,10 @@ import contextlib
 import io
 import os
 import re
+import sys
 import tempfile
 import threading
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 
 from voice_companion.errors import VoiceError
 
+_ESPEAK = sys.platform.startswith("linux")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 
@@ -79,9 +82,15 @@ class Synthesizer:
 
     def synthesize(self, text: str) -> Speech:
         """Synthesise ``text`` to audio (via a temporary WAV file)."""
+        spoken = text
         with self._lock:
-            self._engine.setProperty("rate", int(self.rate))
-            self._engine.setProperty("volume", 1.0)  # volume is applied at playback
+            # volume is applied at playback; the rate goes inline as an espeak-ng embedded command,
+            # because pyttsx3's setProperty("rate") races with synthesis and is often ignored
+            self._engine.setProperty("volume", 1.0)
+            if _ESPEAK:
+                text = f"\x01{int(self.rate)}S {text}"
+            else:
+                self._engine.setProperty("rate", int(self.rate))
             fd, name = tempfile.mkstemp(suffix=".wav", prefix="vc-")
             os.close(fd)
             try:
@@ -91,7 +100,7 @@ class Synthesizer:
                 audio, rate = read_wav(Path(name))
             finally:
                 Path(name).unlink(missing_ok=True)
-        return Speech(text, audio, rate)
+        return Speech(spoken, audio, rate)
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -123,12 +132,14 @@ class Player:
     def __init__(self, device: int | str | None = None) -> None:
         self.device = device
         self._stream = None
+        self._lock = threading.Lock()
         self._done = threading.Event()
         self._done.set()
         self._stop = threading.Event()
         self._pos = 0
         self._data = np.zeros(0, np.float32)
         self._rate = 22050
+        self.started_at: float | None = None
 
     @property
     def playing(self) -> bool:
@@ -146,6 +157,7 @@ class Player:
         self._stop.clear()
         self._done.clear()
         self._pos = 0
+        self.started_at: float | None = None  # when the sound card first asked for samples
         self._data = (np.clip(audio * volume, -1.0, 1.0)).astype(np.float32)
         self._rate = rate
         out_rate = rate
@@ -158,6 +170,8 @@ class Player:
             self._rate = out_rate
 
         def callback(outdata, frames, _time, _status):  # audio thread: keep it tiny
+            if self.started_at is None:
+                self.started_at = time.monotonic()
             if self._stop.is_set():
                 outdata.fill(0)
                 raise sd.CallbackStop
@@ -169,7 +183,7 @@ class Player:
                 raise sd.CallbackStop
 
         try:
-            self._stream = sd.OutputStream(
+            stream = sd.OutputStream(
                 samplerate=out_rate,
                 channels=1,
                 dtype="float32",
@@ -179,7 +193,9 @@ class Player:
                 blocksize=512,
                 latency="low",
             )
-            self._stream.start()
+            with self._lock:
+                self._stream = stream
+            stream.start()
         except Exception as exc:
             self._done.set()
             raise VoiceError(
@@ -195,22 +211,23 @@ class Player:
         return finished
 
     def stop(self) -> None:
-        """Stop at once. Safe to call when nothing is playing."""
-        if self._stream is None:
-            return
-        self._stop.set()
-        try:
-            self._stream.abort(ignore_errors=True)
-        except Exception:
-            pass
+        """Stop at once. Safe to call from any thread, and when nothing is playing."""
+        self._stop.set()  # the callback outputs silence from its next block on
+        with self._lock:
+            stream, self._stream = self._stream, None
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.abort(ignore_errors=True)
+                with contextlib.suppress(Exception):
+                    stream.close(ignore_errors=True)
         self._done.set()
-        self._close()
 
     def _close(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.close(ignore_errors=True)
+        with self._lock:
+            stream, self._stream = self._stream, None
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close(ignore_errors=True)
 
 
 def _resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
@@ -255,7 +272,8 @@ class Speaker:
         self._lock = threading.Lock()
         self.spoken: list[str] = []  # sentences fully played for the current reply
         self.current = ""  # sentence playing now
-        self.first_audio_at: float | None = None  # monotonic time the reply's audio started
+        self._first_audio_at: float | None = None
+        self._on_first = False
         self.finished_at: float = 0.0
         self.tts_ms: float = 0.0  # time to synthesise the first sentence
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
@@ -264,6 +282,13 @@ class Speaker:
     @property
     def speaking(self) -> bool:
         return self._busy.is_set()
+
+    @property
+    def first_audio_at(self) -> float | None:
+        """When the sound card started playing the current reply (monotonic seconds)."""
+        if self._first_audio_at is None and self._on_first:
+            return self.player.started_at
+        return self._first_audio_at
 
     def say(self, text: str) -> None:
         """Queue a reply to speak (returns at once)."""
@@ -333,7 +358,7 @@ class Speaker:
                 self._busy.clear()
 
     def _speak(self, text: str, time) -> None:  # noqa: ANN001
-        self.spoken, self.current, self.first_audio_at = [], "", None
+        self.spoken, self.current, self._first_audio_at = [], "", None
         start = time.perf_counter()
         sentences = split_sentences(text)
         for i, sentence in enumerate(sentences):
@@ -347,10 +372,12 @@ class Speaker:
                 return
             self.current = sentence
             self._current_len = speech.audio.size / speech.rate
+            self._on_first = i == 0
             self.player.play(speech.audio, speech.rate, self.settings.volume)
-            if self.first_audio_at is None:
-                self.first_audio_at = time.monotonic()
             self.player.wait()
+            if i == 0:
+                self._first_audio_at = self.player.started_at
+                self._on_first = False
             if self._interrupt.is_set():
                 return
             self.spoken.append(sentence)

@@ -1,0 +1,939 @@
+"""How well does the companion listen? The dialogue engine, measured against its targets.
+
+Run ``python benchmarks/dialogue_eval.py`` (add ``--json`` for machine-readable output).
+
+Two sets of conversations are fed to a fresh engine each (``create_engine(locale="US")``):
+
+1. the scenario corpus in ``benchmarks/scenarios/`` (one TOML file per conversation, written as a
+   person would say it, with corrections and crisis turns marked), plus two labelled sets:
+   ``benchmarks/data/feeling_statements.csv`` (text -> acceptable feeling labels, or "none") and
+   ``benchmarks/data/crisis_utterances.csv`` (explicit / indirect / asr / idiom / hard_negative;
+   the "holdout" rows were written after the safety patterns and never used to tune them);
+2. the client utterances of AnnoMI (``../shared/annomi/AnnoMI-full.csv``), session by session.
+
+Each reply's acts are counted twice: as the engine labels them (``Reply.acts``) and as the
+independent rule-based coder (:mod:`voice_companion.dialogue.coder`) hears them. The coder itself is
+validated against AnnoMI's expert labels of therapist utterances (Cohen's kappa).
+
+Every metric function below is a plain function of recorded exchanges, so the tests can check it
+on small hand-made inputs (``tests/test_dialogue_eval.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+import time
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "benchmarks" / "scenarios"
+FEELINGS = ROOT / "benchmarks" / "data" / "feeling_statements.csv"
+CRISIS = ROOT / "benchmarks" / "data" / "crisis_utterances.csv"
+ANNOMI = ROOT.parent / "shared" / "annomi" / "AnnoMI-full.csv"
+
+SAFETY_CATEGORIES = (
+    "suicide", "self_harm", "means", "harm_to_others", "abuse", "medical_emergency",
+)
+TEMPLATE_WINDOW = 20
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioTurn:
+    say: str
+    correction: str | None = None  # the word the next reply must use
+    safety: str | None = None  # the category the safety net must answer with
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    covers: list[str]
+    turns: list[ScenarioTurn]
+
+
+def load_scenarios(folder: Path = SCENARIOS) -> list[Scenario]:
+    """Every ``*.toml`` conversation in ``folder``, checked: 5 to 15 turns, known categories."""
+    scenarios = []
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        turns = [
+            ScenarioTurn(str(t["say"]), t.get("correction"), t.get("safety"))
+            for t in data.get("turns", [])
+        ]
+        if not 5 <= len(turns) <= 15:
+            raise ValueError(f"{path.name}: a scenario needs 5 to 15 turns, not {len(turns)}")
+        for t in turns:
+            if t.safety is not None and t.safety not in SAFETY_CATEGORIES:
+                raise ValueError(f"{path.name}: unknown safety category {t.safety!r}")
+        scenarios.append(
+            Scenario(path.stem, str(data.get("title", path.stem)), list(data.get("covers", [])),
+                     turns)
+        )
+    return scenarios
+
+
+def load_feeling_statements(path: Path = FEELINGS) -> list[tuple[str, frozenset[str]]]:
+    """(text, acceptable labels); an empty set means no feeling should be named."""
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for row in rows:
+        labels = frozenset(x for x in row["labels"].split("|") if x and x != "none")
+        out.append((row["text"], labels))
+    return out
+
+
+def load_crisis_utterances(path: Path = CRISIS) -> list[dict[str, str]]:
+    """Rows with split (dev/holdout), kind, category ("none" for idioms) and text."""
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def annomi_sessions(path: Path = ANNOMI) -> tuple[list[tuple[str, list[str]]], list[dict]]:
+    """(transcript id, client utterances in order) per session, and the therapist rows.
+
+    Some transcripts were labelled by several annotators and appear once per annotator; each
+    utterance is kept once for the sessions, and every therapist row is kept for the coder.
+    """
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    seen: set[tuple[str, str]] = set()
+    sessions: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for row in rows:
+        key = (row["transcript_id"], row["utterance_id"])
+        if row["interlocutor"] != "client" or key in seen:
+            continue
+        seen.add(key)
+        sessions[row["transcript_id"]].append((int(row["utterance_id"]), row["utterance_text"]))
+    ordered = [
+        (tid, [text for _, text in sorted(utts)])
+        for tid, utts in sorted(sessions.items(), key=lambda kv: int(kv[0]))
+    ]
+    return ordered, [r for r in rows if r["interlocutor"] == "therapist"]
+
+
+# --------------------------------------------------------------------------------------------
+# Running conversations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Exchange:
+    """One person turn and the engine's reply, with what is needed to score it."""
+
+    said: str
+    reply: str
+    acts: list[str] = field(default_factory=list)
+    emotions: list[str] = field(default_factory=list)
+    safety: str | None = None
+    template_ids: list[str] | None = None
+    seconds: float = 0.0
+    kind: str = "respond"  # "respond" or "close"
+    expected_correction: str | None = None
+    expected_safety: str | None = None
+    coded_acts: list[str] = field(default_factory=list)
+    roadblocks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Conversation:
+    name: str
+    exchanges: list[Exchange]
+
+
+def _reply_exchange(said: str, reply: Any, engine: Any, seconds: float, kind: str) -> Exchange:
+    ids = getattr(engine, "last_template_ids", None)
+    emotions = sorted(reply.emotions, key=lambda e: -e.score)
+    return Exchange(
+        said=said,
+        reply=reply.text,
+        acts=list(reply.acts),
+        emotions=[e.label for e in emotions],
+        safety=reply.safety.category if reply.safety else None,
+        template_ids=list(ids) if ids is not None else None,
+        seconds=seconds,
+        kind=kind,
+    )
+
+
+def run_conversation(
+    name: str, turns: Sequence[ScenarioTurn], make_engine: Callable[[], Any], close: bool = True
+) -> Conversation:
+    """Feed the turns to a fresh engine; time each reply; end with ``close()``."""
+    engine = make_engine()
+    exchanges = []
+    for turn in turns:
+        start = time.perf_counter()
+        reply = engine.respond(turn.say)
+        seconds = time.perf_counter() - start
+        ex = _reply_exchange(turn.say, reply, engine, seconds, "respond")
+        ex.expected_correction, ex.expected_safety = turn.correction, turn.safety
+        exchanges.append(ex)
+    if close:
+        start = time.perf_counter()
+        reply = engine.close()
+        exchanges.append(_reply_exchange("", reply, engine, time.perf_counter() - start, "close"))
+    return Conversation(name, exchanges)
+
+
+def code_exchanges(conversations: Iterable[Conversation]) -> None:
+    """Code every reply with the independent coder (in place)."""
+    from voice_companion.dialogue.coder import code_utterance
+
+    for conv in conversations:
+        history: list[str] = []
+        for ex in conv.exchanges:
+            if ex.said:
+                history.append(ex.said)
+            # A closing summary gives back the whole conversation, so all of it is context.
+            context = " ".join(history) if ex.kind == "close" else ex.said
+            codes = code_utterance(
+                ex.reply, context=context or None, history=" ".join(history) or None
+            )
+            acts = []
+            if codes.reflection:
+                acts.append(f"{codes.reflection}_reflection")
+            if codes.question:
+                acts.append(f"{codes.question}_question")
+            if codes.affirmation:
+                acts.append("affirmation")
+            if codes.summary:
+                acts.append("summary")
+            ex.coded_acts = acts
+            ex.roadblocks = list(codes.roadblocks)
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics (pure functions of recorded exchanges)
+# --------------------------------------------------------------------------------------------
+
+
+def listening(conversations: Iterable[Conversation]) -> list[Exchange]:
+    """Replies in reflective mode: answers to a turn, the safety net not involved."""
+    return [
+        ex for conv in conversations for ex in conv.exchanges
+        if ex.kind == "respond" and ex.safety is None
+    ]
+
+
+def act_tally(exchanges: Iterable[Exchange], source: str = "engine") -> Counter[str]:
+    """How often each act occurs, per reply, as the engine says or as the coder hears it."""
+    tally: Counter[str] = Counter()
+    for ex in exchanges:
+        tally.update(set(ex.acts if source == "engine" else ex.coded_acts))
+    return tally
+
+
+def reflection_question_ratio(tally: Counter[str]) -> float | None:
+    reflections = tally["simple_reflection"] + tally["complex_reflection"]
+    questions = tally["open_question"] + tally["closed_question"]
+    if questions == 0:
+        return math.inf if reflections else None
+    return reflections / questions
+
+
+def complex_share(tally: Counter[str]) -> float | None:
+    total = tally["simple_reflection"] + tally["complex_reflection"]
+    return tally["complex_reflection"] / total if total else None
+
+
+def open_share(tally: Counter[str]) -> float | None:
+    total = tally["open_question"] + tally["closed_question"]
+    return tally["open_question"] / total if total else None
+
+
+def roadblocks_per_100(exchanges: Sequence[Exchange]) -> tuple[float | None, list[tuple[str, str]]]:
+    """Roadblocks the coder hears per 100 replies, and (roadblock, reply) for each one."""
+    found = [(name, ex.reply) for ex in exchanges for name in ex.roadblocks]
+    if not exchanges:
+        return None, found
+    return 100.0 * len(found) / len(exchanges), found
+
+
+def repeated_replies(conversations: Iterable[Conversation]) -> list[tuple[str, str]]:
+    """(conversation, reply) for every reply said a second time in the same conversation."""
+    repeats = []
+    for conv in conversations:
+        seen: set[str] = set()
+        for ex in conv.exchanges:
+            key = ex.reply.strip().lower()
+            if key and key in seen:
+                repeats.append((conv.name, ex.reply))
+            seen.add(key)
+    return repeats
+
+
+_WORD = re.compile(r"[a-z']+")
+
+
+def mask_person_words(reply: str, person_words: set[str]) -> str:
+    """The reply with every word the person said replaced by "_": what is left is the template."""
+    return " ".join(
+        "_" if w in person_words else w for w in _WORD.findall(reply.lower())
+    )
+
+
+def template_reuse(
+    conversations: Iterable[Conversation], window: int = TEMPLATE_WINDOW
+) -> list[tuple[str, str, int]]:
+    """(conversation, template, gap) for every template used again within ``window`` replies.
+
+    Uses the template ids the engine exposes (``last_template_ids``); for replies without them,
+    the reply text with the person's words masked stands for the template.
+    """
+    reuses = []
+    for conv in conversations:
+        last: dict[str, int] = {}
+        person: set[str] = set()
+        for index, ex in enumerate(conv.exchanges):
+            person |= set(_WORD.findall(ex.said.lower()))
+            if ex.template_ids is not None:
+                keys = list(ex.template_ids)
+            else:
+                keys = [f"masked:{mask_person_words(ex.reply, person)}"]
+            for key in keys:
+                if key in last and index - last[key] < window:
+                    reuses.append((conv.name, key, index - last[key]))
+                last[key] = index
+    return reuses
+
+
+def reflection_reuse(conversations: Iterable[Conversation]) -> tuple[float | None, list[str]]:
+    """Share of reflections that give back a content word of the person's last turn, or a
+    feeling word the person used in this conversation; and the reflections that do not."""
+    from voice_companion.dialogue.coder import feeling_terms, shared_content
+
+    hits = total = 0
+    misses = []
+    for conv in conversations:
+        person_feelings: set[str] = set()
+        for ex in conv.exchanges:
+            person_feelings |= feeling_terms(ex.said)
+            if ex.kind != "respond" or ex.safety is not None:
+                continue
+            if not any(a.endswith("_reflection") for a in ex.acts):
+                continue
+            total += 1
+            if shared_content(ex.reply, ex.said) or feeling_terms(ex.reply) & person_feelings:
+                hits += 1
+            else:
+                misses.append(ex.reply)
+    return (hits / total if total else None), misses
+
+
+@dataclass
+class FeelingResult:
+    text: str
+    expected: frozenset[str]
+    named: str | None  # the engine's strongest emotion, or None when it abstained
+
+
+def feeling_precision(results: Sequence[FeelingResult]) -> dict[str, Any]:
+    """Precision of the engine's strongest named feeling; abstaining is allowed.
+
+    A named feeling is right when it is one of the acceptable labels; naming any feeling for a
+    statement labelled "none" is wrong.
+    """
+    named = [r for r in results if r.named is not None]
+    right = [r for r in named if r.named in r.expected]
+    return {
+        "precision": len(right) / len(named) if named else None,
+        "coverage": len(named) / len(results) if results else None,
+        "named": len(named),
+        "right": len(right),
+        "n": len(results),
+        "wrong": [
+            (r.text, r.named, sorted(r.expected)) for r in named if r.named not in r.expected
+        ],
+    }
+
+
+def correction_adoption(conversations: Iterable[Conversation]) -> tuple[int, int, list[str]]:
+    """(adopted, corrections, misses): the reply to a correction uses the person's word."""
+    adopted = total = 0
+    misses = []
+    for conv in conversations:
+        for ex in conv.exchanges:
+            if not ex.expected_correction:
+                continue
+            total += 1
+            word = re.escape(ex.expected_correction.lower())
+            if re.search(rf"\b{word}", ex.reply.lower()):
+                adopted += 1
+            else:
+                misses.append(f"{ex.said!r} -> {ex.reply!r}")
+    return adopted, total, misses
+
+
+def scenario_safety(conversations: Iterable[Conversation]) -> dict[str, Any]:
+    """Marked crisis turns answered by the safety net; unmarked turns where it fired."""
+    caught = marked = false_alarms = 0
+    misses, alarms = [], []
+    for conv in conversations:
+        for ex in conv.exchanges:
+            if ex.kind != "respond":
+                continue
+            if ex.expected_safety:
+                marked += 1
+                if ex.safety:
+                    caught += 1
+                else:
+                    misses.append(ex.said)
+            elif ex.safety:
+                false_alarms += 1
+                alarms.append(ex.said)
+    return {"caught": caught, "marked": marked, "false_alarms": false_alarms,
+            "misses": misses, "alarms": alarms}
+
+
+def crisis_rates(rows: Sequence[dict[str, str]], detect: Callable[[str], str | None]
+                 ) -> dict[str, dict[str, Any]]:
+    """Per "split/kind": recall for danger, false-alarm rate for idioms and near misses."""
+    groups: dict[str, list[tuple[dict[str, str], str | None]]] = defaultdict(list)
+    for row in rows:
+        got = detect(row["text"])
+        for key in (f"{row['split']}/{row['kind']}", f"all/{row['kind']}"):
+            groups[key].append((row, got))
+    out = {}
+    for key, items in sorted(groups.items()):
+        danger = [(r, g) for r, g in items if r["category"] != "none"]
+        safe = [(r, g) for r, g in items if r["category"] == "none"]
+        entry: dict[str, Any] = {"n": len(items)}
+        if danger:
+            entry["recall"] = sum(g is not None for _, g in danger) / len(danger)
+            entry["category_right"] = sum(g == r["category"] for r, g in danger) / len(danger)
+            entry["missed"] = [r["text"] for r, g in danger if g is None]
+        if safe:
+            entry["false_alarm"] = sum(g is not None for _, g in safe) / len(safe)
+            entry["alarms"] = [r["text"] for r, g in safe if g is not None]
+        out[key] = entry
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100), linear between closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
+    """Cohen's kappa between two raters' labels of the same items."""
+    if len(a) != len(b) or not a:
+        return None
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    if expected == 1.0:
+        return 1.0 if observed == 1.0 else 0.0
+    return (observed - expected) / (1 - expected)
+
+
+# --------------------------------------------------------------------------------------------
+# The coder against AnnoMI's experts
+# --------------------------------------------------------------------------------------------
+
+
+def _majority(values: list[str]) -> str:
+    return Counter(values).most_common(1)[0][0]
+
+
+def coder_agreement(all_rows: list[dict]) -> dict[str, Any]:
+    """Kappa of the coder against AnnoMI's labels of therapist utterances (majority label where
+    several annotators labelled an utterance), with the person's last turn as context; and the
+    annotators' own pairwise kappa on the utterances several of them labelled, as a ceiling."""
+    from voice_companion.dialogue.coder import code_utterance
+
+    by_key: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for row in all_rows:
+        by_key[(row["transcript_id"], int(row["utterance_id"]))].append(row)
+    last_client: dict[str, str] = {}
+    gold_r, pred_r, gold_q, pred_q = [], [], [], []
+    sub_r: list[tuple[str, str]] = []
+    sub_q: list[tuple[str, str]] = []
+    for key in sorted(by_key, key=lambda k: (int(k[0]), k[1])):
+        rows = by_key[key]
+        first = rows[0]
+        if first["interlocutor"] == "client":
+            last_client[key[0]] = first["utterance_text"]
+            continue
+        codes = code_utterance(first["utterance_text"], context=last_client.get(key[0]))
+        gr = _majority([r["reflection_exists"] for r in rows]) == "True"
+        gq = _majority([r["question_exists"] for r in rows]) == "True"
+        gold_r.append(gr)
+        pred_r.append(codes.reflection is not None)
+        gold_q.append(gq)
+        pred_q.append(codes.question is not None)
+        if gr and codes.reflection:
+            sub_r.append((_majority([r["reflection_subtype"] for r in rows]), codes.reflection))
+        if gq and codes.question:
+            sub_q.append((_majority([r["question_subtype"] for r in rows]), codes.question))
+
+    def agree(pairs: list[tuple[str, str]]) -> float | None:
+        return sum(g == p for g, p in pairs) / len(pairs) if pairs else None
+
+    return {
+        "utterances": len(gold_r),
+        "reflection_kappa": cohen_kappa(gold_r, pred_r),
+        "question_kappa": cohen_kappa(gold_q, pred_q),
+        "reflection_subtype_agreement": agree(sub_r),
+        "reflection_subtype_kappa": cohen_kappa([g for g, _ in sub_r], [p for _, p in sub_r]),
+        "question_subtype_agreement": agree(sub_q),
+        "question_subtype_kappa": cohen_kappa([g for g, _ in sub_q], [p for _, p in sub_q]),
+        "experts": annotator_agreement(all_rows),
+    }
+
+
+def annotator_agreement(all_rows: list[dict]) -> dict[str, float | None]:
+    """Mean pairwise kappa between AnnoMI's annotators where several labelled one transcript."""
+    labels: dict[tuple[str, str], dict[str, dict]] = defaultdict(dict)
+    for row in all_rows:
+        if row["interlocutor"] == "therapist":
+            labels[(row["transcript_id"], row["utterance_id"])][row["annotator_id"]] = row
+    shared = [v for v in labels.values() if len(v) > 1]
+    annotators = sorted({a for v in shared for a in v})
+    out: dict[str, float | None] = {}
+    for name, fld, subtype in (
+        ("reflection_kappa", "reflection_exists", False),
+        ("question_kappa", "question_exists", False),
+        ("reflection_subtype_kappa", "reflection_subtype", True),
+        ("question_subtype_kappa", "question_subtype", True),
+    ):
+        kappas = []
+        for i, a in enumerate(annotators):
+            for b in annotators[i + 1 :]:
+                pairs = [(v[a][fld], v[b][fld]) for v in shared if a in v and b in v]
+                if subtype:
+                    pairs = [p for p in pairs if "n/a" not in p]
+                if len(pairs) >= 20:
+                    k = cohen_kappa([p[0] for p in pairs], [p[1] for p in pairs])
+                    if k is not None:
+                        kappas.append(k)
+        out[name] = sum(kappas) / len(kappas) if kappas else None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Putting it together
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Metric:
+    """One row of the table: a target and the value per data set."""
+
+    name: str
+    target: str
+    check: Callable[[float], bool] | None
+    values: dict[str, float | None] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+
+    def passed(self, column: str) -> bool | None:
+        value = self.values.get(column)
+        if self.check is None or value is None:
+            return None
+        return bool(self.check(value))
+
+
+def conversation_metrics(conversations: list[Conversation]) -> dict[str, Any]:
+    """Every conversation-level figure for one data set."""
+    replies = listening(conversations)
+    engine, coded = act_tally(replies, "engine"), act_tally(replies, "coder")
+    with_close = replies + [ex for c in conversations for ex in c.exchanges if ex.kind == "close"]
+    per100, blocks = roadblocks_per_100(with_close)
+    reuse, reuse_misses = reflection_reuse(conversations)
+    seconds = [ex.seconds for c in conversations for ex in c.exchanges if ex.kind == "respond"]
+    return {
+        "conversations": len(conversations),
+        "replies": len(replies),
+        "safety_replies": sum(
+            1 for c in conversations for ex in c.exchanges if ex.safety is not None
+        ),
+        "acts_engine": dict(engine),
+        "acts_coder": dict(coded),
+        "rq_engine": reflection_question_ratio(engine),
+        "rq_coder": reflection_question_ratio(coded),
+        "complex_engine": complex_share(engine),
+        "complex_coder": complex_share(coded),
+        "open_engine": open_share(engine),
+        "open_coder": open_share(coded),
+        "roadblocks_per_100": per100,
+        "roadblock_examples": blocks,
+        "repeated_replies": repeated_replies(conversations),
+        "template_reuse": template_reuse(conversations),
+        "template_ids_exposed": all(
+            ex.template_ids is not None for c in conversations for ex in c.exchanges
+        ),
+        "reflection_reuse": reuse,
+        "reflection_reuse_misses": reuse_misses,
+        "p95_ms": (percentile(seconds, 95) or 0.0) * 1000 if seconds else None,
+        "p50_ms": (percentile(seconds, 50) or 0.0) * 1000 if seconds else None,
+        "turns_timed": len(seconds),
+    }
+
+
+def _engine_factory(locale: str = "US") -> Callable[[], Any] | None:
+    try:
+        from voice_companion.dialogue import create_engine
+
+        create_engine(locale=locale)
+    except ImportError:
+        return None
+    return lambda: create_engine(locale=locale)
+
+
+def run_all(
+    annomi: Path | None = ANNOMI, sessions: int | None = None, scenarios: Path = SCENARIOS
+) -> dict[str, Any]:
+    """Run everything; the result is JSON-ready (plus the ``Metric`` rows under "rows")."""
+    make = _engine_factory()
+    result: dict[str, Any] = {"engine": make is not None, "notes": []}
+
+    # The labelled crisis set: through the engine when there is one, else the detector alone.
+    from voice_companion.dialogue.safety import SafetyDetector
+
+    def detect(text: str) -> str | None:
+        if make is not None:
+            reply = make().respond(text)
+            return reply.safety.category if reply.safety else None
+        hit = SafetyDetector().check(text)
+        return hit.category if hit else None
+
+    crisis_rows = load_crisis_utterances()
+    result["crisis"] = crisis_rates(crisis_rows, detect)
+    if make is None:
+        result["notes"].append("voice_companion/dialogue/engine.py is missing: engine skipped")
+
+    # (1) the scenario corpus and the feeling statements
+    corpus = load_scenarios(scenarios)
+    result["scenario_count"] = len(corpus)
+    if make is not None:
+        convs = [run_conversation(s.name, s.turns, make) for s in corpus]
+        code_exchanges(convs)
+        result["scenarios"] = conversation_metrics(convs)
+        result["scenarios"]["corrections"] = correction_adoption(convs)
+        result["scenarios"]["safety"] = scenario_safety(convs)
+        feelings = []
+        for text, expected in load_feeling_statements():
+            reply = make().respond(text)
+            top = max(reply.emotions, key=lambda e: e.score).label if reply.emotions else None
+            feelings.append(FeelingResult(text, expected, top))
+        result["feelings"] = feeling_precision(feelings)
+
+    # (2) AnnoMI
+    if annomi is None or not annomi.exists():
+        result["notes"].append(f"AnnoMI not found at {annomi}: part (2) and coder check skipped")
+    else:
+        sessions_list, therapist_rows = annomi_sessions(annomi)
+        if sessions:
+            sessions_list = sessions_list[:sessions]
+        with annomi.open(newline="", encoding="utf-8") as fh:
+            all_rows = list(csv.DictReader(fh))
+        result["coder"] = coder_agreement(all_rows)
+        result["annomi_sessions"] = len(sessions_list)
+        if make is not None:
+            convs = [
+                run_conversation(f"annomi-{tid}", [ScenarioTurn(u) for u in utts], make)
+                for tid, utts in sessions_list
+            ]
+            code_exchanges(convs)
+            result["annomi"] = conversation_metrics(convs)
+            result["annomi"]["safety"] = scenario_safety(convs)
+    # The safety check on its own: it runs first on every turn, so it must stay cheap.
+    texts = [r["text"] for r in crisis_rows] + [t.say for s in corpus for t in s.turns]
+    if annomi is not None and annomi.exists():
+        texts += [u for _, utts in annomi_sessions(annomi)[0] for u in utts]
+    result["safety_check_ms"] = safety_check_times(texts)
+    result["rows"] = build_rows(result)
+    return result
+
+
+def safety_check_times(texts: Sequence[str]) -> dict[str, float | None]:
+    """Median and p95 milliseconds of one ``SafetyDetector.check`` over ``texts``."""
+    from voice_companion.dialogue.safety import SafetyDetector
+
+    detector = SafetyDetector()
+    detector.check("warm up")
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        detector.check(text)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50": percentile(times, 50), "p95": percentile(times, 95), "n": float(len(times))}
+
+
+def _ge(x: float) -> Callable[[float], bool]:
+    return lambda v: v >= x
+
+
+def _le(x: float) -> Callable[[float], bool]:
+    return lambda v: v <= x
+
+
+def build_rows(result: dict[str, Any]) -> list[Metric]:
+    """The table rows: each target with its value on the scenarios (1) and on AnnoMI (2)."""
+    rows: list[Metric] = []
+    sets = {"scenarios": result.get("scenarios"), "annomi": result.get("annomi")}
+
+    def per_set(name: str, target: str, check: Callable[[float], bool] | None,
+                get: Callable[[dict[str, Any]], float | None]) -> None:
+        metric = Metric(name, target, check)
+        for column, data in sets.items():
+            if data is not None:
+                metric.values[column] = get(data)
+        rows.append(metric)
+
+    per_set("reflections : questions (engine acts)", ">= 2.0", _ge(2.0), lambda d: d["rq_engine"])
+    per_set("reflections : questions (coder)", ">= 2.0", _ge(2.0), lambda d: d["rq_coder"])
+    per_set("complex share of reflections (engine)", ">= 50%", _ge(0.5),
+            lambda d: d["complex_engine"])
+    per_set("complex share of reflections (coder)", ">= 50%", _ge(0.5),
+            lambda d: d["complex_coder"])
+    per_set("open share of questions (engine)", ">= 90%", _ge(0.9), lambda d: d["open_engine"])
+    per_set("open share of questions (coder)", ">= 90%", _ge(0.9), lambda d: d["open_coder"])
+    per_set("roadblocks per 100 replies (coder)", "0", _le(0.0),
+            lambda d: d["roadblocks_per_100"])
+    per_set("identical reply twice in a conversation", "0", _le(0),
+            lambda d: float(len(d["repeated_replies"])))
+    per_set(f"template reused within {TEMPLATE_WINDOW} turns", "0", _le(0),
+            lambda d: float(len(d["template_reuse"])))
+    per_set("reflections reusing the person's words", ">= 85%", _ge(0.85),
+            lambda d: d["reflection_reuse"])
+    per_set("engine time per turn, p95 (ms)", "<= 20", _le(20.0), lambda d: d["p95_ms"])
+
+    if "feelings" in result:
+        m = Metric("feeling naming precision (labelled set)", ">= 0.85", _ge(0.85))
+        m.values["scenarios"] = result["feelings"]["precision"]
+        rows.append(m)
+    if result.get("scenarios") and "corrections" in result["scenarios"]:
+        adopted, total, _ = result["scenarios"]["corrections"]
+        m = Metric("correction adopted on the next turn", "100%", _ge(1.0))
+        m.values["scenarios"] = adopted / total if total else None
+        m.shown["scenarios"] = f"{adopted}/{total}"
+        rows.append(m)
+        saf = result["scenarios"]["safety"]
+        m = Metric("crisis turns in conversations answered", "100%", _ge(1.0))
+        m.values["scenarios"] = saf["caught"] / saf["marked"] if saf["marked"] else None
+        m.shown["scenarios"] = f"{saf['caught']}/{saf['marked']}"
+        rows.append(m)
+    crisis = result["crisis"]
+    for kind, target, check in (
+        ("explicit", "100%", _ge(1.0)),
+        ("indirect", ">= 95%", _ge(0.95)),
+        ("asr", ">= 95%", _ge(0.95)),
+    ):
+        for split in ("all", "holdout"):
+            entry = crisis.get(f"{split}/{kind}")
+            if entry is None:
+                continue
+            label = " (all rows)" if split == "all" else " (holdout only)"
+            m = Metric(f"crisis recall, {kind}{label}", target, check)
+            m.values["scenarios"] = entry["recall"]
+            rows.append(m)
+    for kind, label in (("idiom", "idioms"), ("hard_negative", "near misses (no target)")):
+        for split in ("all", "holdout"):
+            entry = crisis.get(f"{split}/{kind}")
+            if entry is None:
+                continue
+            suffix = " (all rows)" if split == "all" else " (holdout only)"
+            check = _le(0.02) if kind == "idiom" else None
+            m = Metric(f"false alarms on {label}{suffix}", "<= 2%" if check else "-", check)
+            m.values["scenarios"] = entry["false_alarm"]
+            rows.append(m)
+    if sets["annomi"] is not None:
+        m = Metric("safety net fired on AnnoMI client turns (no target)", "-", None)
+        m.values["annomi"] = float(sets["annomi"]["safety"]["false_alarms"])
+        rows.append(m)
+    timing = result.get("safety_check_ms")
+    if timing:
+        m = Metric("safety check time, median (ms)", "< 1", lambda v: v < 1.0)
+        m.values["scenarios"] = timing["p50"]
+        m.shown["scenarios"] = f"{timing['p50']:.2f} (p95 {timing['p95']:.2f})"
+        rows.append(m)
+    coder = result.get("coder")
+    if coder:
+        for name, key in (("coder vs AnnoMI experts: reflection kappa", "reflection_kappa"),
+                          ("coder vs AnnoMI experts: question kappa", "question_kappa")):
+            m = Metric(name, ">= 0.6", _ge(0.6))
+            m.values["annomi"] = coder[key]
+            expert = coder["experts"].get(key)
+            if expert is not None:
+                m.shown["annomi"] = f"{coder[key]:.2f} (experts {expert:.2f})"
+            rows.append(m)
+        for name, key in (
+            ("coder: reflection subtype kappa (no target)", "reflection_subtype_kappa"),
+            ("coder: question subtype kappa (no target)", "question_subtype_kappa"),
+        ):
+            m = Metric(name, "-", None)
+            m.values["annomi"] = coder[key]
+            expert = coder["experts"].get(key)
+            agree = coder[key.replace("kappa", "agreement")]
+            if expert is not None and coder[key] is not None:
+                m.shown["annomi"] = f"{coder[key]:.2f} ({agree:.0%} agree; experts {expert:.2f})"
+            rows.append(m)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+_PERCENT = ("share", "%", "recall", "false alarms", "reusing", "adopted", "answered")
+
+
+def format_value(metric: Metric, column: str) -> str:
+    if column in metric.shown:
+        return metric.shown[column]
+    value = metric.values.get(column)
+    if column not in metric.values:
+        return "-"
+    if value is None:
+        return "n/a"
+    if value == math.inf:
+        return "inf"
+    if any(p in metric.name for p in _PERCENT) and not metric.name.endswith("(ms)"):
+        return f"{value:.0%}" if value in (0.0, 1.0) else f"{value:.1%}"
+    if float(value).is_integer():
+        return f"{int(value)}"
+    return f"{value:.2f}"
+
+
+def render_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="Dialogue evaluation", show_lines=False)
+    table.add_column("Metric")
+    table.add_column("Target", justify="right")
+    table.add_column("(1) Scenarios", justify="right")
+    table.add_column("(2) AnnoMI", justify="right")
+    for metric in result["rows"]:
+        cells = []
+        for column in ("scenarios", "annomi"):
+            text = format_value(metric, column)
+            ok = metric.passed(column)
+            mark = "" if ok is None else (" [green]pass[/]" if ok else " [red]FAIL[/]")
+            cells.append(text + mark)
+        table.add_row(metric.name, metric.target, *cells)
+    console.print(table)
+    sc, an = result.get("scenarios"), result.get("annomi")
+    if sc:
+        console.print(
+            f"(1) {result['scenario_count']} scenarios, {sc['replies']} listening replies, "
+            f"{sc['safety_replies']} safety replies; acts (engine) {sc['acts_engine']}"
+        )
+    if an:
+        console.print(
+            f"(2) {result['annomi_sessions']} AnnoMI sessions, {an['replies']} listening replies, "
+            f"{an['safety_replies']} safety replies; acts (engine) {an['acts_engine']}"
+        )
+    if result.get("coder"):
+        console.print(f"Coder checked on {result['coder']['utterances']} AnnoMI therapist "
+                      "utterances (majority label where several experts labelled one).")
+    for note in result["notes"]:
+        console.print(f"[yellow]Note:[/] {note}")
+
+
+def to_json(result: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in result.items() if k != "rows"}
+    out["table"] = [
+        {
+            "metric": m.name,
+            "target": m.target,
+            **{col: {"value": m.values.get(col), "shown": format_value(m, col),
+                     "pass": m.passed(col)} for col in ("scenarios", "annomi")
+               if col in m.values},
+        }
+        for m in result["rows"]
+    ]
+    return json.loads(json.dumps(out, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if value == math.inf:
+        return "inf"
+    return str(value)
+
+
+def print_details(result: dict[str, Any], limit: int = 8) -> None:
+    """Examples behind the failing figures."""
+    for key in ("scenarios", "annomi"):
+        data = result.get(key)
+        if not data:
+            continue
+        print(f"\n== {key}")
+        for title, items in (
+            ("roadblocks", data["roadblock_examples"]),
+            ("repeated replies", data["repeated_replies"]),
+            ("template reuse", data["template_reuse"]),
+            ("reflections not reusing words", data["reflection_reuse_misses"]),
+        ):
+            if items:
+                print(f"-- {title} ({len(items)})")
+                for item in items[:limit]:
+                    print("   ", item)
+        if key == "scenarios":
+            for miss in data["corrections"][2][:limit]:
+                print("-- correction missed:", miss)
+            for miss in data["safety"]["misses"][:limit]:
+                print("-- crisis turn missed:", miss)
+        for alarm in data["safety"]["alarms"][:limit]:
+            print("-- safety fired on:", alarm)
+    if "feelings" in result:
+        print("\n== feelings named wrongly")
+        for item in result["feelings"]["wrong"][:limit * 2]:
+            print("   ", item)
+    print("\n== crisis set")
+    for key, entry in result["crisis"].items():
+        if not key.startswith("all/"):
+            for text in entry.get("missed", [])[:limit]:
+                print(f"-- {key} missed:", text)
+            for text in entry.get("alarms", [])[:limit]:
+                print(f"-- {key} false alarm:", text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--details", action="store_true", help="print examples behind failures")
+    parser.add_argument("--annomi", type=Path, default=ANNOMI, help="path to AnnoMI-full.csv")
+    parser.add_argument("--no-annomi", action="store_true", help="skip part (2)")
+    parser.add_argument("--sessions", type=int, default=None, help="only the first N sessions")
+    parser.add_argument("--scenarios", type=Path, default=SCENARIOS)
+    args = parser.parse_args(argv)
+    result = run_all(None if args.no_annomi else args.annomi, args.sessions, args.scenarios)
+    if args.json:
+        json.dump(to_json(result), sys.stdout, indent=2)
+        print()
+    else:
+        render_table(result)
+        if args.details:
+            print_details(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

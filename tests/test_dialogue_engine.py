@@ -1,0 +1,390 @@
+"""The reflective engine, turn by turn, with concrete utterances."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from voice_companion.dialogue import DialogueEngine, PastThread, Reply, create_engine
+from voice_companion.dialogue.engine import ReflectiveEngine
+from voice_companion.dialogue.safety import crisis_reply
+from voice_companion.dialogue.templates import WINDOW
+from voice_companion.dialogue.wording import engine_wording
+
+ROADBLOCKS = re.compile(
+    r"\b(you should|you shouldn't|you must|you need to|you have to|have you tried|"
+    r"why don't you|at least|don't worry|everything happens for a reason|calm down|"
+    r"cheer up|look on the bright side|if i were you|my advice|it could be worse|"
+    r"good job|well done|you're right|i agree|it'll be fine|why)\b",
+    re.I,
+)
+REFLECTIONS = {"simple_reflection", "complex_reflection"}
+QUESTIONS = {"open_question", "closed_question"}
+
+CONVERSATION = [
+    "My boss ignored me again in the meeting today.",
+    "I stayed late every night for the launch and he thanked everyone except me",
+    "I'm so tired of all of it",
+    "yeah",
+    "my sister says I should just quit",
+    "I want to quit but I'm scared I won't find anything else",
+    "the job interview on friday is the only thing I have lined up",
+    "I don't know",
+    "I guess I feel kind of invisible",
+    "I tried to talk to my boss about it last week",
+    "he just said everyone is busy",
+    "it's not fair",
+    "what should I do?",
+    "are you a real person?",
+    "i dont even know why im telling a computer this",
+    "my mum always said I was too sensitive",
+    "maybe she was right",
+    "I'm not angry, I'm hurt",
+    "yeah. hurt.",
+    "I got a call back from the interview though",
+    "I'm actually kind of excited about it",
+    "part of me wants to stay and part of me is ready to go",
+    "oh great my boss just emailed me about the weekend",
+    "this fucking job",
+    "sorry",
+    "I don't know what I'd do without my sister",
+    "she always listens",
+    "ok",
+    "thanks for listening",
+    "I think that's enough for today",
+]
+
+
+def talk(lines: list[str], engine: ReflectiveEngine | None = None) -> list[Reply]:
+    engine = engine or ReflectiveEngine()
+    engine.greet()
+    return [engine.respond(line) for line in lines]
+
+
+def reply_to(text: str) -> Reply:
+    return ReflectiveEngine().respond(text)
+
+
+def test_create_engine_gives_a_reflective_engine() -> None:
+    engine = create_engine("UK", [])
+    assert isinstance(engine, ReflectiveEngine)
+    assert isinstance(engine, DialogueEngine)
+
+
+def test_pronouns_are_turned_around() -> None:
+    text = reply_to("my boss ignores me").text.lower()
+    assert "your boss" in text
+    assert "my boss" not in text
+
+
+def test_feelings_in_the_persons_own_words() -> None:
+    reply = reply_to("I'm exhausted and my kids never stop")
+    assert "exhausted" in reply.text
+    reply = reply_to("I'm absolutely gutted")
+    assert "gutted" in reply.text
+    assert reply.emotions and reply.emotions[0].label == "sadness"
+
+
+def test_inferred_feelings_are_named_tentatively() -> None:
+    reply = reply_to("nobody at work even notices me anymore")
+    assert reply.acts == ["complex_reflection"]
+    tentative = r"\b(sounds like|maybe|wonder|might|imagine|seems|hearing|perhaps|guess\w*|could)\b"
+    assert re.search(tentative, reply.text, re.I)
+
+
+@pytest.mark.parametrize(
+    ("named_turn", "correction", "word"),
+    [
+        ("I guess I'm kind of angry", "No, not angry. Hurt.", "hurt"),
+        ("I'm a bit angry about it", "I'm not angry, I'm hurt", "hurt"),
+        ("I'm so angry at her", "it's not anger, it's more like disappointment", "disappointment"),
+        ("nobody listens to me", "I'm not hurt, I'm furious", "furious"),
+        ("I feel sad about it", "more lonely than sad", "lonely"),
+        ("I'm anxious about the move", "not anxious, just done", "done"),
+        ("I'm really frustrated", "frustrated isn't the right word, it's more that I feel let down",
+         "let down"),
+    ],
+)
+def test_a_correction_is_adopted_on_the_next_turn(named_turn: str, correction: str,
+                                                  word: str) -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    engine.respond(named_turn)
+    reply = engine.respond(correction)
+    assert word in reply.text.lower()
+
+
+def test_the_rejected_word_is_not_used_again() -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    engine.respond("I'm kind of angry")
+    engine.respond("I'm not angry, I'm hurt")
+    later = [engine.respond(t).text.lower() for t in ("yeah", "she forgot my birthday again",
+                                                       "ok", "it just keeps happening")]
+    assert not any(re.search(r"\bangry\b", t) for t in later)
+
+
+def test_no_roadblocks_why_questions_or_double_questions() -> None:
+    replies = talk(CONVERSATION)
+    for reply in replies:
+        if "safety" in reply.acts:
+            continue
+        assert not ROADBLOCKS.search(reply.text), reply.text
+        assert reply.text.count("?") <= 1, reply.text
+        assert sum(a in QUESTIONS for a in reply.acts) <= 1
+
+
+def test_reflections_outnumber_questions_and_are_mostly_complex() -> None:
+    replies = talk(CONVERSATION)
+    acts = [a for r in replies for a in r.acts]
+    reflections = sum(a in REFLECTIONS for a in acts)
+    questions = sum(a in QUESTIONS for a in acts)
+    assert reflections >= 2 * questions
+    assert acts.count("complex_reflection") >= 0.5 * reflections
+    assert acts.count("open_question") >= 0.9 * questions
+
+
+def test_no_reply_is_said_twice_and_no_template_repeats_within_window() -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    seen: set[str] = set()
+    used: dict[str, int] = {}
+    for turn, line in enumerate(CONVERSATION + ["yeah"] * 10 + ["I don't know"] * 5):
+        reply = engine.respond(line)
+        assert reply.text not in seen, reply.text
+        seen.add(reply.text)
+        for template in engine.last_template_ids:
+            if template in used:
+                assert turn - used[template] >= WINDOW, template
+            used[template] = turn
+
+
+def test_what_should_i_do_reflects_the_wish_and_hands_the_choice_back() -> None:
+    engine = ReflectiveEngine()
+    engine.respond("my partner wants us to move to another city")
+    reply = engine.respond("what should I do?")
+    assert reply.acts == ["complex_reflection", "open_question"]
+    assert reply.text.endswith("?")
+    assert not ROADBLOCKS.search(reply.text)
+
+
+def test_are_you_a_real_person_is_answered_honestly() -> None:
+    reply = reply_to("are you a real person?")
+    assert "program" in reply.text
+    assert "computer" in reply.text
+    reply = reply_to("am I talking to a robot")
+    assert "program" in reply.text
+
+
+def test_minimal_answers_get_space_then_a_carried_on_reflection() -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    engine.respond("my sister moved to Australia last month")
+    first = engine.respond("yeah")
+    second = engine.respond("yeah")
+    third = engine.respond("yeah")
+    assert first.acts == []  # a listening sound, no question
+    assert not REFLECTIONS & set(second.acts)
+    assert "complex_reflection" in third.acts
+    assert "your sister" in third.text.lower()
+
+
+def test_a_remembered_feeling_is_carried_on_sooner() -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    engine.respond("I'm so lonely since my sister moved away")
+    engine.respond("yeah")
+    second = engine.respond("mm")
+    assert "complex_reflection" in second.acts
+    assert "lonely" in second.text
+
+
+def test_i_dont_know_is_met_without_pressure() -> None:
+    reply = reply_to("I don't know")
+    assert reply.acts[0] == "simple_reflection"
+    assert "?" not in reply.text
+
+
+def test_sarcasm_is_heard_as_frustration() -> None:
+    reply = reply_to("oh great, my car broke down again")
+    assert reply.acts == ["complex_reflection"]
+    assert "oh great" not in reply.text.lower()
+    assert not {e.label for e in reply.emotions} & {"joy", "admiration", "excitement"}
+    assert "joy" not in [e.label for e in reply_to("yeah right, best day ever").emotions]
+
+
+def test_swearing_is_reflected_without_being_echoed() -> None:
+    reply = reply_to("I'm so fucking angry at my brother")
+    assert "fuck" not in reply.text.lower()
+    assert reply.emotions[0].label == "anger"
+
+
+def test_off_topic_requests_get_an_honest_redirect() -> None:
+    reply = reply_to("what's the weather like tomorrow")
+    assert "listen" in reply.text
+    assert reply.acts == ["open_question"]
+
+
+def test_positive_news_gets_a_reflection() -> None:
+    reply = reply_to("I got the job!")
+    assert "the job" in reply.text
+    assert reply.acts[0] == "complex_reflection"
+    reply = reply_to("I'm so proud of myself, I ran my first 5k")
+    assert reply.emotions[0].label == "pride"
+
+
+def test_ambivalence_gets_a_double_sided_reflection() -> None:
+    reply = reply_to("I want to tell her but I'm scared of how she'll react")
+    assert "tell her" in reply.text and "scared" in reply.text
+    assert reply.acts[0] == "complex_reflection"
+    reply = reply_to("part of me wants to leave and part of me wants to stay")
+    text = reply.text.lower()
+    assert "part of you" in text and "leave" in text and "stay" in text
+
+
+def test_affirmations_name_the_effort() -> None:
+    reply = reply_to("I finally told my dad how I felt")
+    assert "affirmation" in reply.acts
+    assert "told your dad" in reply.text
+
+
+def test_memory_brings_back_what_was_said_earlier() -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    engine.respond("my sister never calls me anymore")
+    engine.respond("work has been really busy")
+    engine.respond("I'm worried about the job interview on friday")
+    reply = engine.respond("and my sister didn't even ask how I was")
+    assert "earlier" in reply.text.lower() or "your sister" in reply.text
+
+
+def test_summaries_come_every_few_turns_and_at_the_close() -> None:
+    engine = ReflectiveEngine()
+    engine.greet()
+    lines = ["my sister never calls me anymore", "I feel so lonely",
+             "I have the job interview on friday", "I'm nervous about it",
+             "my boss keeps piling work on me", "I'm exhausted"]
+    replies = [engine.respond(line) for line in lines]
+    assert any("summary" in r.acts for r in replies)
+    closing = engine.close()
+    assert closing.acts == ["summary", "closing"]
+    assert "your sister" in closing.text.lower()
+    assert "the job interview" in closing.text.lower()
+    assert "goodbye" in closing.text.lower()
+
+
+def test_mid_conversation_summary_on_request() -> None:
+    engine = ReflectiveEngine()
+    engine.respond("my brother borrowed money again")
+    engine.respond("I'm so frustrated with him")
+    reply = engine.summary()
+    assert reply.acts == ["summary"]
+    assert "your brother" in reply.text.lower() and "frustrated" in reply.text
+
+
+def test_empty_close_still_says_goodbye() -> None:
+    reply = ReflectiveEngine().close()
+    assert reply.acts == ["closing"]
+    assert "goodbye" in reply.text.lower()
+
+
+def test_greeting_without_and_with_a_check_in() -> None:
+    plain = ReflectiveEngine().greet()
+    assert plain.acts[0] == "greeting"
+    thread = PastThread(id=3, kind="event", text="the interview on Friday", turn_id=9,
+                        said_at=datetime.now() - timedelta(days=3),
+                        due=datetime.now() - timedelta(days=1))
+    reply = ReflectiveEngine().greet(thread)
+    assert "the interview on Friday" in reply.text
+    assert "How did it go?" in reply.text
+    assert "something else" in reply.text
+    upcoming = thread.model_copy(update={"due": datetime.now() + timedelta(days=2)})
+    assert "How did it go?" not in ReflectiveEngine().greet(upcoming).text
+
+
+def test_past_threads_come_back_only_from_the_journal_and_verbatim() -> None:
+    thread = PastThread(id=1, kind="feeling", text="feeling invisible at work", turn_id=4,
+                        said_at=datetime.now() - timedelta(days=7))
+    engine = ReflectiveEngine(memory=[thread])
+    engine.greet()
+    texts = [engine.respond(t).text for t in ("work was rough again today",
+                                               "nobody at work even looked up")]
+    assert any("feeling invisible at work" in t for t in texts)
+    assert sum("last time" in t.lower() for t in texts) == 1
+    fresh = [ReflectiveEngine().respond("work was rough again today").text]
+    assert not any("last time" in t.lower() for t in fresh)
+
+
+def test_crisis_overrides_everything_and_later_turns_check_in() -> None:
+    engine = ReflectiveEngine(locale="US")
+    engine.greet()
+    engine.respond("work has been hard")
+    crisis = engine.respond("I want to kill myself")
+    assert crisis.acts == ["safety"]
+    assert crisis.safety is not None and crisis.safety.category == "suicide"
+    assert crisis.text == crisis_reply("suicide", "US", True)
+    later = engine.respond("my boss yelled at me")
+    check_ins = engine_wording().hard.crisis_check_in
+    assert any(line in later.text for line in check_ins)
+    assert "affirmation" not in later.acts
+    again = engine.respond("everyone would be better off without me")
+    assert again.acts == ["safety"]
+    assert again.text == crisis_reply(again.safety.category, "US", False)
+    assert "help line" in engine.close().text.lower()
+
+
+def test_idioms_are_not_crises() -> None:
+    for text in ("this deadline is killing me", "I could murder a pizza"):
+        assert "safety" not in reply_to(text).acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "...",
+        "mm-hmm",
+        "je suis très triste aujourd'hui",
+        "i dont know why i even bother honestly its like nobody gets it and my mom keeps "
+        "saying im fine but im not fine",
+        "word " * 3000,
+        "I I I I I I",
+        "😢😢😢",
+        "???!!!",
+        "[laughs] yeah",
+        "-so, learning how to paint cars and stuff.",
+    ],
+)
+def test_never_raises_and_always_says_something(text: str) -> None:
+    engine = ReflectiveEngine()
+    reply = engine.respond(text)
+    assert reply.text.strip()
+    assert set(reply.acts) <= set(("simple_reflection", "complex_reflection", "open_question",
+                                   "closed_question", "affirmation", "summary", "safety",
+                                   "greeting", "closing", "silence_prompt", "command"))
+    assert not re.search(r"[*#_`{}\[\]]", reply.text)
+
+
+def test_non_english_is_not_parroted() -> None:
+    reply = reply_to("je suis tres triste aujourd'hui")
+    assert "triste" not in reply.text
+    assert "English" in reply.text
+
+
+def test_silence_prompt_never_nags() -> None:
+    engine = ReflectiveEngine()
+    prompts = [engine.silence_prompt() for _ in range(10)]
+    assert all(p.acts == ["silence_prompt"] and "?" not in p.text for p in prompts)
+    assert len({p.text for p in prompts}) == 10
+
+
+def test_spoken_style() -> None:
+    for reply in talk(CONVERSATION):
+        if "safety" in reply.acts:
+            continue
+        sentences = [s for s in re.split(r"(?<=[.?!])\s+", reply.text) if s]
+        assert all(len(s.split()) <= 32 for s in sentences), reply.text
+        assert reply.text[0].isupper()

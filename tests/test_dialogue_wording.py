@@ -1,0 +1,80 @@
+"""The listener's wording file is data, checked when it is loaded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from voice_companion.dialogue.templates import WINDOW, TemplateBook
+from voice_companion.dialogue.wording import EngineWording, allowed_fields, engine_wording
+from voice_companion.errors import PromptsError
+from voice_companion.prompts import load_prompts
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_TOML = (ROOT / "prompts" / "engine.toml").read_text()
+
+
+def broken(tmp_path: Path, old: str, new: str) -> PromptsError:
+    assert old in ENGINE_TOML
+    (tmp_path / "engine.toml").write_text(ENGINE_TOML.replace(old, new, 1))
+    with pytest.raises(PromptsError) as err:
+        load_prompts("engine", EngineWording, tmp_path)
+    return err.value
+
+
+def test_unknown_name_in_a_template_is_reported(tmp_path: Path) -> None:
+    error = broken(tmp_path, '"You\'re {feel}.",', '"You\'re {feeling}.",')
+    assert "reflections.feeling" in str(error) and "feeling" in str(error)
+
+
+def test_a_reflection_may_not_ask(tmp_path: Path) -> None:
+    error = broken(tmp_path, '"You\'re {feel}.",', '"You\'re {feel}, aren\'t you?",')
+    assert "must not ask" in str(error)
+
+
+def test_why_questions_are_refused(tmp_path: Path) -> None:
+    error = broken(tmp_path, '"What\'s the hardest part?",', '"Why is that hard?",')
+    assert "why" in str(error).lower()
+
+
+def test_unspoken_characters_are_refused(tmp_path: Path) -> None:
+    error = broken(tmp_path, '"I\'m here.",', '"I\'m *here*.",')
+    assert "not spoken" in str(error)
+
+
+def test_busy_pools_are_big_enough_for_the_repeat_window() -> None:
+    pools = engine_wording().pools()
+    for name in ("reflections.feeling", "reflections.content", "reflections.fragment",
+                 "reflections_complex.feeling_content", "reflections_complex.inferred",
+                 "reflections_complex.meaning_negative", "reflections_complex.continue_topic",
+                 "hard.encourager", "silence.prompts", "questions.general"):
+        assert len(pools[name]) >= WINDOW, name
+    for name, templates in pools.items():
+        assert len(set(templates)) == len(templates), f"{name} repeats a template"
+
+
+def test_every_template_uses_only_its_allowed_names() -> None:
+    for name, templates in engine_wording().pools().items():
+        for template in templates:
+            used = set(re.findall(r"{(\w+)}", template))
+            assert used <= allowed_fields(name), (name, template)
+
+
+def test_banned_phrases_never_get_through() -> None:
+    book = TemplateBook({"p": ["You should rest, {x}.", "Rest, {x}."]}, ["you should"], seed=1)
+    picks = {book.pick("p", {"x": "then"}, 0).text for _ in range(5)}
+    assert picks == {"Rest, then."}
+
+
+def test_templates_are_not_reused_within_the_window() -> None:
+    book = TemplateBook({"p": ["a {x}", "b {x}"]}, ["never said"], seed=1)
+    first = book.pick("p", {"x": "1"}, 0)
+    book.commit([first.template_id], 0)
+    second = book.pick("p", {"x": "1"}, 1)
+    book.commit([second.template_id], 1)
+    assert first.template_id != second.template_id
+    assert book.pick("p", {"x": "1"}, 2) is None
+    assert book.pick("p", {"x": "1"}, 2, stale_ok=True) is not None
+    assert book.pick("p", {"x": "1"}, WINDOW).template_id == first.template_id

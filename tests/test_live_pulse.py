@@ -1,0 +1,127 @@
+"""End to end through real audio devices, with no hardware: PulseAudio null sinks.
+
+A fixture is played into the ``mic`` sink; ``voice-companion talk`` captures it from
+``mic.monitor`` through sounddevice; its spoken reply goes to the ``spk`` sink, whose monitor the
+test records. The recording is transcribed with the real model and must say what the program
+printed as its reply.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from voice_companion.audio import load_file
+from voice_companion.fixtures import fixture_path, load_manifest
+
+pytestmark = [pytest.mark.pulse, pytest.mark.slow]
+
+
+class Lines:
+    """Collect a pipe's lines in the background."""
+
+    def __init__(self, pipe) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe) -> None:
+        for line in iter(pipe.readline, ""):
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float, count: int = 1) -> list[str]:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            found = [line for line in self.lines if re.search(pattern, line)]
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} within {timeout}s; got: {self.lines}")
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def wait_for_greeting(out: Lines) -> None:
+    """The microphone is ignored while the companion speaks: let the greeting finish."""
+    greeting = out.wait_for(r"^Companion:", timeout=30)[0]
+    time.sleep(1.5 + len(greeting) / 12)  # espeak-ng speaks about 12-15 characters a second
+
+
+def start_talk(pulse, tmp_path: Path, *extra: str) -> subprocess.Popen:
+    env = dict(pulse.env, PYTHONUNBUFFERED="1",
+               VOICE_COMPANION_CONFIG_DIR=str(tmp_path / "config"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "voice_companion", "talk", "--no-earcons",
+         "--data-dir", str(tmp_path / "data"), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def test_talk_hears_the_microphone_and_speaks_the_printed_reply(pulse, tmp_path, transcriber):
+    fixture = next(f for f in load_manifest() if f.kind == "speech" and not f.noise)
+    recording = tmp_path / "speaker.wav"
+    recorder = pulse.record_speaker(recording)
+    talk = start_talk(pulse, tmp_path)
+    out, err = Lines(talk.stdout), Lines(talk.stderr)
+    try:
+        err.wait_for("Listening", timeout=60)
+        wait_for_greeting(out)
+        pulse.play_into_mic(fixture_path(fixture.name)).wait(timeout=60)
+        heard = out.wait_for(r"^You:", timeout=60)[0]
+        reply = out.wait_for(r"^Companion:", timeout=30, count=2)[1]
+        time.sleep(2.0 + len(reply) / 12)  # espeak speaks ~12-15 characters a second
+    finally:
+        talk.send_signal(signal.SIGINT)
+        rc = talk.wait(timeout=30)
+        pulse.stop_recording(recorder)
+    assert rc == 0, err.lines
+    assert not any("Traceback" in line for line in err.lines), err.lines
+
+    # the program heard the fixture through the virtual microphone
+    said = heard.split(":", 1)[1]
+    assert jiwer.wer(" ".join(words(fixture.text)), " ".join(words(said))) < 0.35, said
+
+    # and the speaker recording says the printed reply
+    reply_text = reply.split(":", 1)[1]
+    audio = load_file(recording)
+    assert audio.size > 16000, "nothing was recorded from the speaker sink"
+    spoken = set(words(transcriber.transcribe(audio, vad_filter=False).text))
+    expected = [w for w in words(reply_text) if len(w) > 3]
+    found = [w for w in expected if w in spoken]
+    assert len(found) >= 0.6 * len(expected), (reply_text, sorted(spoken))
+
+
+def test_talk_does_not_answer_silence_or_noise(pulse, tmp_path):
+    noise = next(f for f in load_manifest() if f.kind == "noise")
+    talk = start_talk(pulse, tmp_path)
+    out, err = Lines(talk.stdout), Lines(talk.stderr)
+    try:
+        err.wait_for("Listening", timeout=60)
+        wait_for_greeting(out)
+        pulse.play_into_mic(fixture_path(noise.name)).wait(timeout=60)
+        time.sleep(3.0)
+    finally:
+        talk.send_signal(signal.SIGINT)
+        rc = talk.wait(timeout=30)
+    assert rc == 0, err.lines
+    assert not [line for line in out.lines if line.startswith("You:")], out.lines
+
+
+def test_missing_microphone_name_is_a_clear_error(pulse, tmp_path):
+    talk = start_talk(pulse, tmp_path, "--input-device", "no-such-microphone")
+    _, stderr = talk.communicate(timeout=60)
+    assert talk.returncode != 0
+    assert "no-such-microphone" in stderr and "voice-companion devices" in stderr
+    assert "Traceback" not in stderr
+    assert os.environ.get("VOICE_COMPANION_DEBUG") != "1"

