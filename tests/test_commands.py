@@ -334,6 +334,8 @@ def test_a_reply_needing_a_field_without_an_empty_wording_is_an_error(
         ("Slower. Slower please.", Command.SLOWER),
         ("I miss him. Goodbye.", None),  # a sentence that is not a command: not a command
         ("Louder. Goodbye.", None),  # two different commands: neither
+        ("That's all for today, goodbye.", Command.GOODBYE),
+        ("I miss her, goodbye.", None),
     ],
 )
 def test_several_short_sentences_giving_one_command(text, expected):

@@ -22,6 +22,7 @@ import pytest
 
 from voice_companion.audio import load_file
 from voice_companion.fixtures import fixture_path, load_manifest
+from voice_companion.journal import Journal
 
 pytestmark = [pytest.mark.pulse, pytest.mark.slow]
 
@@ -58,9 +59,9 @@ def wait_for_greeting(out: Lines) -> None:
     time.sleep(1.5 + len(greeting) / 12)  # espeak-ng speaks about 12-15 characters a second
 
 
-def start_talk(pulse, tmp_path: Path, *extra: str) -> subprocess.Popen:
+def start_talk(pulse, tmp_path: Path, *extra: str, **env_extra: str) -> subprocess.Popen:
     env = dict(pulse.env, PYTHONUNBUFFERED="1",
-               VOICE_COMPANION_CONFIG_DIR=str(tmp_path / "config"))
+               VOICE_COMPANION_CONFIG_DIR=str(tmp_path / "config"), **env_extra)
     return subprocess.Popen(
         [sys.executable, "-m", "voice_companion", "talk", "--no-earcons",
          "--data-dir", str(tmp_path / "data"), *extra],
@@ -87,6 +88,12 @@ def test_talk_hears_the_microphone_and_speaks_the_printed_reply(pulse, tmp_path,
         pulse.stop_recording(recorder)
     assert rc == 0, err.lines
     assert not any("Traceback" in line for line in err.lines), err.lines
+
+    # Ctrl-C lost nothing: the finished turn is in the journal
+    journal = Journal.open(tmp_path / "data")
+    stored = journal.turns()
+    journal.close()
+    assert [t.transcript for t in stored] == [heard.split(":", 1)[1].strip()]
 
     # the program heard the fixture through the virtual microphone
     said = heard.split(":", 1)[1]
@@ -125,3 +132,66 @@ def test_missing_microphone_name_is_a_clear_error(pulse, tmp_path):
     assert "no-such-microphone" in stderr and "voice-companion devices" in stderr
     assert "Traceback" not in stderr
     assert os.environ.get("VOICE_COMPANION_DEBUG") != "1"
+
+
+def test_barge_in_stops_the_reply_and_keeps_only_what_was_said(pulse, tmp_path):
+    talk = start_talk(pulse, tmp_path, "--barge-in")
+    out, err = Lines(talk.stdout), Lines(talk.stderr)
+    try:
+        err.wait_for("Listening", timeout=60)
+        wait_for_greeting(out)
+        pulse.play_into_mic(fixture_path("speech_rough_day_work.flac")).wait(timeout=60)
+        out.wait_for(r"^Companion:", timeout=30, count=2)
+        time.sleep(0.8)  # the reply has started: now the person speaks over it
+        pulse.play_into_mic(fixture_path("speech_lonely_partner.flac")).wait(timeout=60)
+        err.wait_for(r"\(interrupted\)", timeout=20)
+        out.wait_for(r"^You:", timeout=30, count=2)
+        time.sleep(1.0)
+    finally:
+        talk.send_signal(signal.SIGINT)
+        rc = talk.wait(timeout=30)
+    assert rc == 0, err.lines
+    journal = Journal.open(tmp_path / "data")
+    first, second = journal.turns()[:2]
+    journal.close()
+    assert first.interrupted and second.transcript.lower().startswith("i feel lonely")
+    printed = [line for line in out.lines if line.startswith("Companion:")][1]  # after greeting
+    assert len(first.reply) < len(printed.split(":", 1)[1].strip())
+
+
+def test_one_gentle_prompt_after_a_long_silence(pulse, tmp_path):
+    talk = start_talk(pulse, tmp_path, VOICE_COMPANION_SILENCE_PROMPT_S="5")
+    out, err = Lines(talk.stdout), Lines(talk.stderr)
+    try:
+        err.wait_for("Listening", timeout=60)
+        out.wait_for(r"^Companion:", timeout=30, count=2)  # greeting, then the prompt
+        time.sleep(12)  # well past another 5 s: still only one prompt
+    finally:
+        talk.send_signal(signal.SIGINT)
+        talk.wait(timeout=30)
+    assert len([line for line in out.lines if line.startswith("Companion:")]) == 2
+
+
+def test_devices_lists_and_the_mic_test_hears_sound(pulse):
+    env = dict(pulse.env)
+    listing = subprocess.run([sys.executable, "-m", "voice_companion", "devices"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0 and "default" in listing.stdout and "input" in listing.stdout
+    player = pulse.play_into_mic(fixture_path("speech_rough_day_work.flac"))
+    meter = subprocess.run(
+        [sys.executable, "-m", "voice_companion", "devices", "--test-mic", "--seconds", "3"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    player.wait(timeout=30)
+    levels = [float(m) for m in re.findall(r"(-?\d+\.\d) dBFS", meter.stdout)]
+    assert meter.returncode == 0 and levels and max(levels) > -40, meter.stdout
+
+
+def test_doctor_passes_when_everything_is_there(pulse, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "voice_companion", "doctor", "--data-dir", str(tmp_path / "d")],
+        env=dict(pulse.env), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
+    for check in ("speech model", "espeak-ng voice", "PortAudio", "microphone", "speaker"):
+        assert re.search(rf"ok\s+{check}", result.stdout), result.stdout

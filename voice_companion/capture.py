@@ -7,6 +7,7 @@ PortAudio's audio thread into a queue; the conversation loop reads them at its o
 from __future__ import annotations
 
 import queue
+import time
 
 import numpy as np
 
@@ -24,8 +25,9 @@ class Microphone:
 
         sd = _sd()
         self.device = device
-        self._queue: queue.Queue[np.ndarray] = queue.Queue()
+        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue()
         self.overflows = 0
+        self.arrived_at = 0.0  # monotonic time the last block returned by get() was captured
         rate = SAMPLE_RATE
         try:
             sd.check_input_settings(device=device, samplerate=SAMPLE_RATE, channels=1)
@@ -43,7 +45,7 @@ class Microphone:
         def callback(indata, _frames, _time, status):  # audio thread: copy and go
             if status.input_overflow:
                 self.overflows += 1
-            self._queue.put(indata[:, 0].copy())
+            self._queue.put((indata[:, 0].copy(), time.monotonic()))
 
         try:
             self._stream = sd.InputStream(
@@ -78,7 +80,7 @@ class Microphone:
     def get(self, timeout: float = 0.5) -> np.ndarray | None:
         """The next block (16 kHz), or ``None`` when nothing arrived within ``timeout``."""
         try:
-            block = self._queue.get(timeout=timeout)
+            block, self.arrived_at = self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
         return self._resample(block)

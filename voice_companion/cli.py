@@ -133,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _journal(settings: Settings):
-    from voice_companion.journal import Journal, NullJournal
+    from voice_companion.journal import open_journal
 
-    return Journal.open(settings.data_dir) if settings.journal else NullJournal()
+    return open_journal(settings)
 
 
 # -- replay ---------------------------------------------------------------------------------

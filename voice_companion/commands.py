@@ -241,7 +241,7 @@ class _Matcher:
         return best
 
 
-_SENTENCE_END = re.compile(r"[.!?]+\s+")
+_SENTENCE_END = re.compile(r"[.!?,;]+\s+")
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from voice_companion.endpoint import Event, Turn, TurnSegmenter
 from voice_companion.output import Printer, TurnRecord
 from voice_companion.replay import endpoint_config
 from voice_companion.session import Conversation
+from voice_companion.timeline import Timeline
 from voice_companion.transcribe import Transcriber
 from voice_companion.vad import StreamingVad
 from voice_companion.voice import Player, Speaker, Synthesizer
@@ -56,26 +57,30 @@ class Talk:
         self.ignore_until = 0.0
         self.turn_no = 0
         self.reply_turn_id: int | None = None
+        self.timeline = Timeline()
+        self.awaiting_audio: tuple[int, float] | None = None  # (turn, when speech ended)
+        self.arrived_at = 0.0
         self.startup_s = time.monotonic() - started
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> int:
-        from voice_companion.journal import Journal, NullJournal
+        from voice_companion.journal import open_journal
 
         s = self.settings
-        journal = Journal.open(s.data_dir) if s.journal else NullJournal()
-        self.conversation = Conversation(s, journal)
+        self.conversation = Conversation(s, open_journal(s))
         try:
             with Microphone(self.mic_device) as mic:
                 greeting = self.conversation.start()
                 self._say(greeting.text)
+                self.timeline.log("listening", startup_s=round(self.startup_s, 3))
                 self.printer.status("Listening. Say 'what can I say?' for help; Ctrl-C to stop.")
                 while True:
                     block = mic.get(timeout=0.2)
                     if block is None:
                         continue
-                    if self._listen(block, mic):
+                    self.arrived_at = mic.arrived_at
+                    if self._listen(block):
                         break
                 self.speaker.wait(timeout=60)
         except KeyboardInterrupt:
@@ -88,29 +93,39 @@ class Talk:
             self.conversation.journal.close()
             self.speaker.close()
             self.pool.shutdown(wait=False, cancel_futures=True)
+            self.timeline.close()
         return 0
 
-    def _listen(self, block: np.ndarray, mic: Microphone) -> bool:
+    def _listen(self, block: np.ndarray) -> bool:
         """Handle one block of microphone audio. Returns True when the session is over."""
         now = time.monotonic()
+        self._report_reply_audio()
         speaking = self.speaker.speaking
-        if speaking or now < self.ignore_until:
-            if not self.settings.barge_in:
-                if speaking:
-                    self.ignore_until = now + self.settings.echo_tail_s
-                self.segmenter.reset()
-                return False
+        # the companion's own voice (and its earcons) must never become a turn: without barge-in,
+        # audio captured while it spoke, or within the echo tail after, is dropped
+        echo = speaking or self.arrived_at < self.speaker.finished_at + self.settings.echo_tail_s
+        if echo and not self.settings.barge_in:
+            self.segmenter.reset()
+            self.last_activity = now
+            return False
         for event, turn in self.segmenter.feed(block):
             if event is Event.START:
                 self.last_activity = now
+                self.timeline.log("speech_start", self._audio_time(self.segmenter.endpointer
+                                                                    .turn_start))
             elif event is Event.PAUSE:
                 self._on_pause()
+            elif event is Event.DISCARD:
+                self.timeline.log("discard")
             elif event is Event.END and turn is not None:
                 if self._on_turn(turn):
                     return True
         self._check_hint()
         if speaking and self.settings.barge_in and self._barge_in_confirmed():
+            confirmed = time.monotonic()
             spoken = self.speaker.interrupt()
+            self.timeline.log("interrupted", confirmed_t=round(confirmed, 4),
+                              stop_ms=round((time.monotonic() - confirmed) * 1000, 2))
             if self.conversation is not None:
                 self.conversation.reply_interrupted(self.reply_turn_id, spoken)
             self.printer.status("(interrupted)")
@@ -120,8 +135,24 @@ class Talk:
             self.last_activity = now
             prompt = self.conversation.silence() if self.conversation else None
             if prompt is not None:
+                self.timeline.log("silence_prompt")
                 self._say(prompt.text)
         return False
+
+    def _audio_time(self, stream_s: float) -> float:
+        """The monotonic time at which stream time ``stream_s`` reached the microphone."""
+        return self.arrived_at - (self.segmenter.now - stream_s)
+
+    def _report_reply_audio(self) -> None:
+        if self.awaiting_audio is None:
+            return
+        started = self.speaker.first_audio_at
+        if started is None:
+            return
+        turn, speech_end = self.awaiting_audio
+        self.awaiting_audio = None
+        self.timeline.log("reply_audio", started, turn=turn,
+                          latency_ms=round((started - speech_end) * 1000, 1))
 
     def _barge_in_confirmed(self) -> bool:
         ep = self.segmenter.endpointer
@@ -161,7 +192,12 @@ class Talk:
             text, asr_ms = result.text, result.seconds * 1000
         text = text.strip()
         assert self.conversation is not None
+        speech_end = self._audio_time(turn.end_s)
+        self.timeline.log("turn_end", speech_end_t=round(speech_end, 4),
+                          decided_ms=round((time.monotonic() - speech_end) * 1000, 1),
+                          asr_ms=round(asr_ms, 1), text=text)
         if not text or self.conversation.is_own_voice(text):
+            self.timeline.log("ignored", reason="own voice" if text else "no words")
             return False  # noise, breath, or the companion's own voice: not a turn
         outcome = self.conversation.handle(text)
         self.turn_no += 1
@@ -171,6 +207,7 @@ class Talk:
         )
         self.printer.turn(record)
         self._say(outcome.reply.text, printed=True)
+        self.awaiting_audio = (self.turn_no, speech_end)
         return outcome.end
 
     def _say(self, text: str, printed: bool = False) -> None:

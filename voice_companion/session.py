@@ -131,7 +131,7 @@ class Conversation:
 
     def _command(self, cmd: Command) -> Outcome:
         s = self.settings
-        saving = getattr(self.journal, "saving", True)
+        saving = self.journal.saving
         text: str | None = None
         variant: str | None = None
         closing: Reply | None = None
@@ -183,7 +183,7 @@ class Conversation:
     def _stop_saving(self) -> None:
         from voice_companion.journal import NullJournal
 
-        if self.session_id is not None and getattr(self.journal, "saving", True):
+        if self.session_id is not None and self.journal.saving:
             self.journal.forget_session(self.session_id)
         self.journal.close()
         self.journal = NullJournal()

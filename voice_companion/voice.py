@@ -295,6 +295,7 @@ class Speaker:
         with self._lock:
             self._busy.set()
             self._interrupt.clear()
+            self._first_audio_at, self._on_first = None, False
             self._queue.put(("text", text))
 
     def chime(self, audio: np.ndarray, rate: int) -> None:

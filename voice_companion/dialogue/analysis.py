@@ -46,7 +46,8 @@ _HEDGE_TAILS = [["i", "guess"], ["i", "think"], ["i", "suppose"], ["you", "know"
 _BARE_VERBS = frozenset(
     "get go make take do try stop start keep give put let tell call come look find leave eat "
     "drink have be see ask help talk work use pay buy quit cut move sit stand wait think stay "
-    "run walk sleep read write watch listen learn change fix save spend pick hold bring send".split()
+    "run walk sleep read write watch listen learn change fix save spend pick hold bring "
+    "send".split()
 )
 _HEDGE_LEAD = frozenset("maybe probably perhaps hopefully honestly definitely obviously "
                         "apparently basically".split())
@@ -301,6 +302,9 @@ class Analyser:
                 trimmed = trim_clause(swap_words(self.decap(words)), 9)
                 if trimmed and trimmed[0].lower() in _BARE_VERBS:
                     trimmed = ["to", *trimmed]  # "get some income" is not an order
+                elif trimmed and trimmed[0].lower() in {"always", "never", "don't", "just"}:
+                    trimmed = ["it's", *trimmed] if trimmed[0].lower() in {"always", "never"} \
+                        else trimmed[1:]
                 if trimmed:
                     turn.fragment = " ".join(trimmed)
 

@@ -245,8 +245,7 @@ class ReflectiveEngine:
             self._question(draft, [("questions.handback", {})], force=True)
         elif "dont_know" in flags and not turn.feel:
             draft.add(self._pick("reflections_complex.dont_know", stale_ok=True),
-                      "simple_reflection")
-            self._question(draft, [("questions.dont_know", {})])
+                      "simple_reflection")  # no question: not knowing needs room, not pressure
         elif flags & {"minimal"} or not turn.substantive or (
                 "question" in flags and not (has_content or turn.clause)):
             self._minimal(draft)

@@ -89,7 +89,7 @@ class ConversationMemory:
         return self.opening_topic
 
     def last_feeling(self) -> tuple[str, str] | None:
-        for record in reversed(self.records[-4:]):
+        for record in reversed(self.records):
             if record.feel and record.feel not in self.banned:
                 return record.feel, record.valence
         return None

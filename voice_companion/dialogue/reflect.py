@@ -158,11 +158,11 @@ def continuation(memory: ConversationMemory) -> list[Candidate]:
     last = memory.last_topic()
     topic = f"what's happening with {last}" if last in memory.people else singular(last)
     feeling = memory.last_feeling()
-    if topic:
-        out.append(Candidate(C + "continue_topic", {"topic": topic}, True, 1.5))
     if feeling:
         word, valence = feeling
         pool = C + ("continue_positive" if valence == "positive" else "continue_negative")
-        out.append(Candidate(pool, {"feel": word}, True, 1.4, named=(word,)))
+        out.append(Candidate(pool, {"feel": word}, True, 1.6, named=(word,)))
+    if topic:
+        out.append(Candidate(C + "continue_topic", {"topic": topic}, True, 1.5))
     out.append(Candidate(C + "continue_plain", {}, True, 0.5))
     return out
