@@ -35,3 +35,22 @@ def pulse(tmp_path: Path) -> Iterator[Pulse]:
         pytest.skip(reason)
     with running_pulse(tmp_path) as p:
         yield p
+
+
+@pytest.fixture()
+def pulse_env(pulse: Pulse, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pulse]:
+    """Point this process's own audio (sounddevice) at the private PulseAudio daemon.
+
+    PortAudio reads the sound server's location when it starts, so it is restarted after the
+    environment changes, and again afterwards.
+    """
+    import sounddevice as sd
+
+    for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "HOME"):
+        monkeypatch.setenv(key, pulse.env[key])
+    sd._terminate()
+    sd._initialize()
+    yield pulse
+    monkeypatch.undo()
+    sd._terminate()
+    sd._initialize()

@@ -195,3 +195,31 @@ def test_doctor_passes_when_everything_is_there(pulse, tmp_path):
     assert result.returncode == 0, result.stdout
     for check in ("speech model", "espeak-ng voice", "PortAudio", "microphone", "speaker"):
         assert re.search(rf"ok\s+{check}", result.stdout), result.stdout
+
+
+def test_a_microphone_that_refuses_16k_is_opened_at_its_own_rate(
+    pulse_env, monkeypatch, transcriber
+):
+    import sounddevice as sd
+
+    from voice_companion.capture import Microphone
+
+    pulse = pulse_env
+    real_check = sd.check_input_settings
+
+    def refuse_16k(*args, samplerate=None, **kwargs):
+        if samplerate == 16000:
+            raise sd.PortAudioError("Invalid sample rate")
+        return real_check(*args, samplerate=samplerate, **kwargs)
+
+    monkeypatch.setattr(sd, "check_input_settings", refuse_16k)
+    fixture = next(f for f in load_manifest() if f.name == "speech_rough_day_work.flac")
+    from voice_companion.devices import resolve_input
+
+    with Microphone(resolve_input(None)) as mic:
+        assert mic.native_rate != 16000
+        player = pulse.play_into_mic(fixture_path(fixture.name))
+        audio = mic.read(fixture.duration_s + 1.0)
+        player.wait(timeout=30)
+    text = transcriber.transcribe(audio).text
+    assert jiwer.wer(" ".join(words(fixture.text)), " ".join(words(text))) < 0.3, text

@@ -48,13 +48,6 @@ def test_sentences_split_for_early_start():
         "You're exhausted.", "What kept you up?", "I'm here."]
 
 
-@pytest.fixture()
-def pulse_env(pulse, monkeypatch):
-    for key in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "HOME"):
-        monkeypatch.setenv(key, pulse.env[key])
-    return pulse
-
-
 def test_playback_reaches_the_speaker_and_stops_when_interrupted(pulse_env, tmp_path):
     rec_path = tmp_path / "spk.wav"
     recorder = pulse_env.record_speaker(rec_path)

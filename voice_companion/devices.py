@@ -20,7 +20,7 @@ def _sd():
     return sd
 
 
-def _resolve(spec: str | None, kind: str) -> int | None:
+def _resolve(spec: str | None, kind: str) -> int:
     sd = _sd()
     channels = "max_input_channels" if kind == "input" else "max_output_channels"
     devices = sd.query_devices()
@@ -35,7 +35,7 @@ def _resolve(spec: str | None, kind: str) -> int | None:
         )
     if spec is None or spec == "":
         default = sd.default.device[0 if kind == "input" else 1]
-        return None if default is not None and default >= 0 else usable[0]
+        return default if default is not None and default in usable else usable[0]
     if spec.strip().isdigit():
         index = int(spec)
         if index in usable:
@@ -53,12 +53,12 @@ def _resolve(spec: str | None, kind: str) -> int | None:
     return matches[0]
 
 
-def resolve_input(spec: str | None) -> int | None:
+def resolve_input(spec: str | None) -> int:
     """The device index for ``spec`` (a name fragment or index; ``None`` = system default)."""
     return _resolve(spec, "input")
 
 
-def resolve_output(spec: str | None) -> int | None:
+def resolve_output(spec: str | None) -> int:
     """The device index for ``spec`` (a name fragment or index; ``None`` = system default)."""
     return _resolve(spec, "output")
 

@@ -198,7 +198,7 @@ class ReflectiveEngine:
             draft.add(self.book.pick("hard.encourager", {}, self.turn, stale_ok=True), None)
         self._exclude = set()
         if self.crisis:
-            self._add_check_in(draft)
+            self._add_check_in(draft, statement_only="dont_know" in turn.flags)
         return draft
 
     def _pick(self, pool: str, values: dict[str, str] | None = None,
@@ -379,9 +379,13 @@ class ReflectiveEngine:
         if force:
             draft.add(self._pick("questions.general", stale_ok=True), "open_question")
 
-    def _add_check_in(self, draft: _Draft) -> None:
+    def _add_check_in(self, draft: _Draft, statement_only: bool = False) -> None:
         pick = self._pick("hard.crisis_check_in")
-        if pick is None:
+        tried: set[str] = set()
+        while statement_only and pick is not None and "?" in pick.text and len(tried) < 8:
+            tried.add(pick.template_id)
+            pick = self.book.pick("hard.crisis_check_in", {}, self.turn, self._exclude | tried)
+        if pick is None or (statement_only and "?" in pick.text):
             return
         if "?" in pick.text:
             draft.drop_questions()
