@@ -15,7 +15,7 @@ def write_config(text: str) -> None:
 
 
 def test_defaults_then_file_then_environment_then_flags(monkeypatch):
-    assert load_settings().rate == 175
+    assert load_settings().rate == 165
     write_config("rate = 150\nlocale = 'UK'\n")
     assert load_settings().rate == 150 and load_settings().locale == "UK"
     monkeypatch.setenv("VOICE_COMPANION_RATE", "160")

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     output_device: str | None = Field(None, description="speaker name or index")
 
     # Voice
-    rate: int = Field(175, ge=80, le=400, description="speaking rate in words per minute")
+    rate: int = Field(165, ge=80, le=400, description="speaking rate in words per minute")
     volume: float = Field(1.0, ge=0.0, le=1.0, description="speaking volume, 0 to 1")
     voice: str | None = Field("en-us", description="espeak-ng / pyttsx3 voice id or name")
     earcons: bool = Field(True, description="short sounds for listening and thinking")

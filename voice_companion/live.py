@@ -25,7 +25,7 @@ from voice_companion.replay import endpoint_config
 from voice_companion.session import Conversation
 from voice_companion.timeline import Timeline
 from voice_companion.transcribe import Transcriber
-from voice_companion.vad import StreamingVad
+from voice_companion.vad import FRAME, StreamingVad
 from voice_companion.voice import Player, Speaker, Synthesizer
 
 BARGE_IN_CONFIRM_S = 0.25  # speech needed while the companion talks before it stops
@@ -51,7 +51,8 @@ class Talk:
             unfinished=lambda result: result.unfinished,
         )
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
-        self.hint: tuple[Future, int] | None = None
+        self.hint: tuple[Future, int] | None = None  # background transcript at the last pause
+        self.pause_frames = -1  # frames in the turn when the last pause began
         self.conversation: Conversation | None = None
         self.last_activity = time.monotonic()
         self.ignore_until = 0.0
@@ -161,8 +162,9 @@ class Talk:
     # -- a pause: transcribe the turn so far in the background ---------------------------------
 
     def _on_pause(self) -> None:
-        frames = len(self.segmenter._turn)
         audio = self.segmenter.turn_audio()
+        frames = audio.size // FRAME
+        self.pause_frames = frames
         self.hint = (self.pool.submit(self.transcriber.transcribe, audio), frames)
 
     def _check_hint(self) -> None:
@@ -181,9 +183,9 @@ class Talk:
             asr_ms = turn.hint.seconds * 1000
         if text is None and self.hint is not None:
             future, frames = self.hint
-            result = future.result()
             self.hint = None
-            if frames * 512 >= turn.audio.size - int(self.settings.long_wait_s * 16000):
+            if frames == self.pause_frames:  # it covers everything said before the final pause
+                result = future.result()
                 text, asr_ms = result.text, result.seconds * 1000
         if text is None:  # nothing ready yet: say "thinking" while Whisper works
             if self.settings.earcons:

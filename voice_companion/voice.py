@@ -44,7 +44,7 @@ class Speech:
 class Synthesizer:
     """Text to audio with pyttsx3 (espeak-ng on Linux). One instance per thread of use."""
 
-    def __init__(self, rate: int = 175, volume: float = 1.0, voice: str | None = None) -> None:
+    def __init__(self, rate: int = 165, volume: float = 1.0, voice: str | None = "en-us") -> None:
         try:
             import pyttsx3
 

@@ -83,10 +83,26 @@ class _Normalise(BaseModel):
     mishearings: list[_Rewrite] = Field(default_factory=list)
 
 
+class _Frame(BaseModel):
+    """Cues that must all be heard within a few words of each other, in any order."""
+
+    name: str
+    cues: list[str] = Field(min_length=1)
+    within: int = Field(default=8, ge=1, le=40)
+    unless: list[str] = Field(default_factory=list)
+    distress: bool = False
+
+    @field_validator("cues", "unless")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+
 class _PatternList(BaseModel):
     patterns: list[str] = Field(min_length=1)
     conditional: list[str] = Field(default_factory=list)
     distress: list[str] = Field(default_factory=list)
+    frames: list[_Frame] = Field(default_factory=list)
 
     @field_validator("patterns", "conditional", "distress")
     @classmethod
@@ -165,6 +181,8 @@ class SafetyFile(BaseModel):
         for name in CATEGORIES:
             table: _PatternList = getattr(self.categories, name)
             sources += table.patterns + table.conditional + table.distress
+            for frame in table.frames:
+                sources += frame.cues + frame.unless
         for source in sources:
             unknown = set(_MACRO.findall(source)) - known
             if unknown:
