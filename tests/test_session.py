@@ -128,3 +128,16 @@ def test_check_in_on_a_due_thread_and_it_is_not_raised_again(settings):
     again = Conversation(settings, Journal.open(settings.data_dir))
     again.start()
     assert again.check_in is None or "interview" not in again.check_in.text
+
+
+def test_audio_is_stored_only_when_the_person_turns_it_on(settings):
+    from voice_companion.audio import load_file, to_wav_bytes
+    from voice_companion.fixtures import fixture_path
+
+    wav = to_wav_bytes(load_file(fixture_path("turn_short_im_tired.flac")), 16000)
+    conv = conversation(settings)
+    off = conv.handle("I'm tired.", wav).turn_id
+    settings.store_audio = True
+    on = conv.handle("I'm tired.", wav).turn_id
+    assert conv.journal.audio(off) is None
+    assert conv.journal.audio(on) == wav

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no listening/thinking sounds")
     talk.add_argument("--barge-in", dest="barge_in", action="store_const", const=True,
                       help="let me interrupt the companion (use headphones or echo cancelling)")
+    talk.add_argument("--store-audio", dest="store_audio", action="store_const", const=True,
+                      help="also keep each turn's audio in the journal (off by default)")
 
     replay = sub.add_parser("replay", help="run the pipeline on recorded audio files")
     _add_common(replay)
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_FLAGS = ("model", "locale", "journal", "data_dir", "rate", "volume", "voice",
-                 "output_device", "input_device", "earcons", "barge_in")
+                 "output_device", "input_device", "earcons", "barge_in", "store_audio")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

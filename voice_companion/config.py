@@ -77,6 +77,7 @@ class Settings(BaseSettings):
         "US", description="which crisis help lines to offer"
     )
     journal: bool = Field(True, description="keep a private journal of conversations")
+    store_audio: bool = Field(False, description="also keep each turn's audio in the journal")
     data_dir: Path = Field(default_factory=default_data_dir)
 
     @classmethod

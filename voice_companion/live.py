@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from voice_companion import earcons
+from voice_companion.audio import to_wav_bytes
 from voice_companion.capture import Microphone
 from voice_companion.config import Settings
 from voice_companion.devices import resolve_input, resolve_output
@@ -201,7 +202,8 @@ class Talk:
         if not text or self.conversation.is_own_voice(text):
             self.timeline.log("ignored", reason="own voice" if text else "no words")
             return False  # noise, breath, or the companion's own voice: not a turn
-        outcome = self.conversation.handle(text)
+        wav = to_wav_bytes(turn.audio, 16000) if self.settings.store_audio else None
+        outcome = self.conversation.handle(text, wav)
         self.turn_no += 1
         self.reply_turn_id = outcome.turn_id
         record = TurnRecord.build(

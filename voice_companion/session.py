@@ -77,8 +77,8 @@ class Conversation:
         ratio = difflib.SequenceMatcher(None, said, heard).ratio()
         return ratio >= 0.7
 
-    def handle(self, text: str, interrupted_reply: str | None = None) -> Outcome:
-        """Answer one finished user turn."""
+    def handle(self, text: str, audio_wav: bytes | None = None) -> Outcome:
+        """Answer one finished user turn (``audio_wav`` is stored only if the person chose so)."""
         assert self.engine is not None, "call start() first"
         self.silence_prompted = False
         self.prompts_paused = False
@@ -100,6 +100,7 @@ class Conversation:
             acts=reply.acts,
             emotions=reply.emotions,
             safety=reply.safety.category if reply.safety else None,
+            audio_wav=audio_wav if self.settings.store_audio else None,
         )
         self.turns += 1
         self.last_reply = reply

@@ -26,9 +26,11 @@ from __future__ import annotations
 import re
 import re._constants as _sre
 import re._parser as _sre_parse
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise, product
 
 from pydantic import BaseModel, Field, RootModel, field_validator, model_validator
 
@@ -467,6 +469,88 @@ def _compile(patterns: list[str], macros: dict[str, str]) -> list[_Gated]:
     return [_Gated(p, _expand_macros(p, macros)) for p in patterns]
 
 
+def _cue(pattern: str, macros: dict[str, str]) -> _Gated:
+    """A frame cue: a whole-word match of ``pattern``."""
+    return _Gated(pattern, r"\b(?:" + _expand_macros(pattern, macros) + r")\b")
+
+
+Span = tuple[int, int]  # first and last word index of a match
+
+
+class _Words:
+    """One normalised text, and the word spans of each cue found in it (computed once)."""
+
+    __slots__ = ("text", "starts", "_spans")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [m.start() for m in re.finditer(r"\S+", text)]
+        self._spans: dict[str, list[Span]] = {}
+
+    def word_at(self, char: int) -> int:
+        return bisect_right(self.starts, char) - 1
+
+    def spans(self, cue: _Gated) -> list[Span]:
+        found = self._spans.get(cue.rx.pattern)
+        if found is None:
+            found = [
+                (self.word_at(m.start()), self.word_at(m.end() - 1))
+                for m in cue.rx.finditer(self.text)
+                if m.end() > m.start()
+            ]
+            self._spans[cue.rx.pattern] = found
+        return found
+
+    def chars(self, span: Span) -> tuple[int, int]:
+        first, last = span
+        end = self.starts[last]
+        while end < len(self.text) and not self.text[end].isspace():
+            end += 1
+        return self.starts[first], end
+
+
+class _CompiledFrame:
+    """A frame ready to match: its cues, the cues that cancel it, and its window."""
+
+    __slots__ = ("name", "cues", "unless", "within", "distress")
+
+    def __init__(self, frame: _Frame, macros: dict[str, str]) -> None:
+        self.name = frame.name
+        self.cues = [_cue(c, macros) for c in frame.cues]
+        self.unless = [_cue(c, macros) for c in frame.unless]
+        self.within = frame.within
+        self.distress = frame.distress
+
+    def may_match_given(self, present: frozenset[str]) -> bool:
+        return all(c.may_match_given(present) for c in self.cues)
+
+    def match(self, words: _Words) -> Span | None:
+        """The shortest stretch of words holding every cue (disjoint, any order), or None."""
+        lists = []
+        for cue in self.cues:
+            found = words.spans(cue)
+            if not found:
+                return None
+            lists.append(found)
+        best: Span | None = None
+        for combo in product(*lists):
+            first = min(s[0] for s in combo)
+            last = max(s[1] for s in combo)
+            if last - first + 1 > self.within or (best and last - first >= best[1] - best[0]):
+                continue
+            ordered = sorted(combo)
+            if any(a[1] >= b[0] for a, b in pairwise(ordered)):
+                continue  # one stretch of words may not serve as two cues
+            if self._cancelled(words, first, last):
+                continue
+            best = (first, last)
+        return best
+
+    def _cancelled(self, words: _Words, first: int, last: int) -> bool:
+        lo, hi = first - self.within, last + self.within
+        return any(lo <= s[0] and s[1] <= hi for cue in self.unless for s in words.spans(cue))
+
+
 class _Rules:
     def __init__(self, data: SafetyFile) -> None:
         macros = data.macros
@@ -475,16 +559,19 @@ class _Rules:
         self.order = list(data.categories.order)
         self.always: dict[str, list[_Gated]] = {}
         self.conditional: dict[str, list[_Gated]] = {}
+        self.frames: dict[str, list[_CompiledFrame]] = {}
         distress: list[str] = []
         for name in CATEGORIES:
             table: _PatternList = getattr(data.categories, name)
             self.always[name] = _compile(table.patterns, macros)
             self.conditional[name] = _compile(table.conditional, macros)
+            self.frames[name] = [_CompiledFrame(f, macros) for f in table.frames]
             distress += table.distress
         self.distress = _compile(distress, macros)
         self.gate = True  # False: try every pattern (tests check the gate changes nothing)
         strings: set[str] = set()
         groups = [self.idioms, self.distress, *self.always.values(), *self.conditional.values()]
+        groups += [f.cues for frames in self.frames.values() for f in frames]
         for group in groups:
             for p in group:
                 strings |= p.need or set()
@@ -521,6 +608,21 @@ class _Rules:
                 return p.source, m
         return None
 
+    def first_frame(
+        self, frames: list[_CompiledFrame], words: _Words, present: frozenset[str],
+        distressed: bool,
+    ) -> tuple[str, tuple[int, int], bool] | None:
+        """The first frame heard: its name, the characters it covers, whether distress-gated."""
+        for frame in frames:
+            if frame.distress and not distressed:
+                continue
+            if self.gate and not frame.may_match_given(present):
+                continue
+            span = frame.match(words)
+            if span is not None:
+                return frame.name, words.chars(span), frame.distress
+        return None
+
 
 @lru_cache(maxsize=4)
 def _rules_for(_key: str) -> _Rules:
@@ -549,8 +651,9 @@ def _negated(text: str, start: int) -> bool:
 class SafetyDetector:
     """Finds danger in one finished turn. One detector per conversation.
 
-    The detector remembers, for ``distress_memory`` turns, that distress was heard, so that a
-    question about means in the next turns ("which bridges here are the tallest?") is caught.
+    The detector remembers, for ``distress_memory`` turns, that distress (or danger) was heard,
+    so that a question about means in the next turns ("which bridges here are the tallest?")
+    is caught.
     """
 
     def __init__(self, distress_memory: int = 3) -> None:
@@ -578,25 +681,45 @@ class SafetyDetector:
         present = rules.present(norm)
         clean = rules.blank_idioms(norm, present)
         distress_now = rules.first(rules.distress, clean, present) is not None
-        self._recent.append(distress_now)
-        distressed = any(self._recent)
+        distressed = distress_now or any(self._recent)
+        hit = self._find(clean, present, distressed, norm)
+        # Danger heard now counts as distress for the next turns too.
+        self._recent.append(distress_now or hit is not None)
+        return hit
+
+    def _find(
+        self, clean: str, present: frozenset[str], distressed: bool, norm: str
+    ) -> SafetyHit | None:
+        rules = self._rules
+        words = _Words(clean)
         for name in rules.order:
             found = rules.first(rules.always[name], clean, present)
-            conditional = False
-            if found is None and distressed and rules.conditional[name]:
-                found = rules.first(rules.conditional[name], clean, present)
-                conditional = found is not None
             if found is not None:
                 source, m = found
-                return SafetyHit(
-                    category=name,
-                    matched=m.group(0),
-                    pattern=source,
-                    negated=_negated(clean, m.start()),
-                    conditional=conditional,
-                    normalised=norm,
-                )
+                return self._hit(name, clean, m.start(), m.end(), source, False, norm)
+            framed = rules.first_frame(rules.frames[name], words, present, distressed)
+            if framed is not None:
+                source, (start, end), gated = framed
+                return self._hit(name, clean, start, end, f"frame: {source}", gated, norm)
+            if distressed and rules.conditional[name]:
+                found = rules.first(rules.conditional[name], clean, present)
+                if found is not None:
+                    source, m = found
+                    return self._hit(name, clean, m.start(), m.end(), source, True, norm)
         return None
+
+    @staticmethod
+    def _hit(
+        name: str, clean: str, start: int, end: int, source: str, conditional: bool, norm: str
+    ) -> SafetyHit:
+        return SafetyHit(
+            category=name,
+            matched=clean[start:end],
+            pattern=source,
+            negated=_negated(clean, start),
+            conditional=conditional,
+            normalised=norm,
+        )
 
 
 __all__ = [
