@@ -1,0 +1,219 @@
+"""One running ``voice-companion talk`` driven through PulseAudio, and what it heard.
+
+Used by ``benchmarks/turn_taking.py``. A :class:`Session` starts ``talk``, plays clips into its
+microphone in real time, waits until the companion has finished answering (:meth:`Session.settle`)
+and keeps, for every clip, the window of timeline events it caused (:class:`Play`).
+:func:`heard_turns` pairs each ``turn_end`` of the timeline with what followed it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from live_rig import RATE, StampedRecorder, TalkProcess, locate
+from pulse_rig import Pulse
+
+from voice_companion.audio import load_file
+from voice_companion.fixtures import Fixture
+
+QUIET_S = 1.0  # speaker silence that means the companion has finished a reply
+
+
+@dataclass
+class HeardTurn:
+    """One ``turn_end`` of the timeline and what followed it."""
+
+    index: int  # position of the turn_end in the timeline
+    speech_end_t: float
+    text: str
+    decided_ms: float
+    asr_ms: float
+    ignored: str | None = None  # why the turn was dropped ("no words", "own voice")
+    latency_ms: float | None = None  # from the reply_audio that answered it
+    reply_t: float | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.ignored is None
+
+
+def heard_turns(events: Sequence[dict[str, Any]]) -> list[HeardTurn]:
+    """Pair each turn_end with its ``ignored`` or ``reply_audio`` event."""
+    turns: list[HeardTurn] = []
+    for i, event in enumerate(events):
+        name = event["event"]
+        if name == "turn_end":
+            turns.append(HeardTurn(i, event["speech_end_t"], event.get("text", ""),
+                                   event["decided_ms"], event["asr_ms"]))
+        elif name == "ignored" and turns and turns[-1].ignored is None:
+            turns[-1].ignored = event.get("reason", "?")
+        elif name == "reply_audio" and turns and turns[-1].reply_t is None:
+            turns[-1].latency_ms, turns[-1].reply_t = event["latency_ms"], event["t"]
+    return turns
+
+
+@dataclass
+class Play:
+    """One clip played into the microphone, and the timeline events it led to."""
+
+    path: Path
+    kind: str  # fixture kind, or "own_reply" / "help" for generated clips
+    start_t: float  # monotonic time just before paplay started
+    duration_s: float
+    first_event: int
+    last_event: int = -1
+    file_t0: float | None = None  # when sample 0 of the clip was rendered into the microphone
+    settled: bool = True
+    fixture: Fixture | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def audio_end(self) -> float:
+        return (self.file_t0 or self.start_t + 0.3) + self.duration_s
+
+    @property
+    def speech_start(self) -> float | None:
+        """When the person's first word began in the microphone (outside measure)."""
+        if self.file_t0 is None or self.fixture is None or not self.fixture.user_turns:
+            return None
+        return self.file_t0 + self.fixture.user_turns[0].start_s
+
+    @property
+    def speech_end(self) -> float | None:
+        """When the person's last word ended in the microphone (outside measure)."""
+        if self.file_t0 is None or self.fixture is None or not self.fixture.user_turns:
+            return None
+        return self.file_t0 + self.fixture.user_turns[-1].end_s
+
+    def turns(self, all_turns: Sequence[HeardTurn]) -> list[HeardTurn]:
+        """Turns decided while this clip played or settled whose speech ended inside the clip."""
+        return [t for t in all_turns if self.first_event <= t.index < self.last_event
+                and self.start_t <= t.speech_end_t <= self.audio_end + 0.3]
+
+
+@dataclass
+class Startup:
+    """How long one start of ``talk`` took, from just before the process was created."""
+
+    to_listening_s: float | None
+    program_startup_s: float | None  # the program's own figure (inside Talk)
+    to_greeting_s: float | None  # first sound of the greeting
+    to_live_mic_s: float | None  # greeting over: the microphone is really listened to
+
+
+@dataclass
+class Interruption:
+    """One clip played while the companion spoke, with ``--barge-in``."""
+
+    clip: str
+    confirmed_t: float | None
+    stop_ms: float | None  # the program's own figure
+    outside_stop_ms: float | None  # confirmation to the end of sound in spk.monitor
+    onset_to_confirm_ms: float | None  # the interrupting speech reached the mic → confirmed
+    sounding: bool  # the companion was audibly speaking just before the confirmation
+
+
+@dataclass
+class Session:
+    """One running ``talk`` plus the recorders, and every clip played into it."""
+
+    pulse: Pulse
+    spk: StampedRecorder
+    mic: StampedRecorder
+    talk: TalkProcess
+    plays: list[Play] = field(default_factory=list)
+    startup: Startup | None = None
+    _player: subprocess.Popen | None = None
+
+    def ready(self, timeout: float = 60.0) -> Startup:
+        """Start ``talk``; wait for "listening" and for the greeting to be over."""
+        since = time.monotonic()
+        self.talk.start()
+        started = self.talk.started_wall
+        listening = self.talk.wait_event("listening", timeout=timeout)
+        greeting = end = None
+        if listening is not None:
+            deadline = time.monotonic() + 30
+            while greeting is None and time.monotonic() < deadline:
+                greeting = self.spk.first_sound(since, self.spk.now())
+                time.sleep(0.05)
+            while self.spk.quiet_for() < QUIET_S and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if greeting is not None:
+                end = self.spk.sound_end(greeting, gap_s=QUIET_S, limit_s=30)
+        to_wall = time.time() - time.monotonic()
+        self.startup = Startup(
+            to_listening_s=listening["wall"] - started if listening else None,
+            program_startup_s=listening.get("startup_s") if listening else None,
+            to_greeting_s=greeting + to_wall - started if greeting else None,
+            to_live_mic_s=end + to_wall - started if end else None,
+        )
+        return self.startup
+
+    def play(self, path: Path, kind: str, fixture: Fixture | None = None,
+             settle: bool = True) -> Play:
+        """Play a clip into the microphone; with ``settle``, wait until the companion is done."""
+        if self._player is not None:
+            self._player.wait(timeout=60)
+        clip = load_file(path)
+        play = Play(path, kind, time.monotonic(), clip.size / RATE,
+                    len(self.talk.poll_events()), fixture=fixture)
+        self._player = self.pulse.play_into_mic(path)
+        self.plays.append(play)
+        if settle:
+            play.settled = self.settle(play.start_t + play.duration_s + 0.3)
+            self.close_play(play)
+        return play
+
+    def close_play(self, play: Play) -> None:
+        """End the play's window of events and find the clip in the microphone recording."""
+        play.last_event = len(self.talk.poll_events())
+        play.file_t0 = locate(self.mic, load_file(play.path), play.start_t - 0.1,
+                              play.start_t + 2.0)
+
+    def settle(self, not_before: float, timeout: float = 45.0) -> bool:
+        """Wait until no turn is open, every answered turn has been spoken and all is quiet."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.talk.alive:
+            events = self.talk.poll_events()
+            pending = any(t.answered and t.reply_t is None for t in heard_turns(events))
+            player_done = self._player is None or self._player.poll() is not None
+            if (time.monotonic() >= not_before and player_done and not _turn_open(events)
+                    and not pending and self.spk.quiet_for() >= QUIET_S):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def turns(self) -> list[HeardTurn]:
+        return heard_turns(self.talk.poll_events())
+
+    def interruption(self, play: Play, event: dict | None) -> Interruption:
+        """Measure one barge-in from the timeline and the speaker recording."""
+        if event is None:
+            return Interruption(play.name, None, None, None, None, False)
+        confirmed = event["confirmed_t"]
+        sounding = self.spk.first_sound(confirmed - 0.15, confirmed) is not None
+        end = self.spk.sound_end(confirmed - 0.15, gap_s=0.4, limit_s=4.0)
+        outside = (end - confirmed) * 1000 if sounding and end is not None else None
+        start = play.speech_start
+        if start is None and play.file_t0 is not None:  # a generated clip: 0.3 s lead-in
+            start = play.file_t0 + 0.3
+        onset = (confirmed - start) * 1000 if start is not None else None
+        return Interruption(play.name, confirmed, event.get("stop_ms"), outside, onset, sounding)
+
+
+def _turn_open(events: Sequence[dict[str, Any]]) -> bool:
+    for event in reversed(events):
+        if event["event"] in ("turn_end", "discard"):
+            return False
+        if event["event"] == "speech_start":
+            return time.monotonic() - event["t"] < 30.0  # a turn dropped silently is not open
+    return False
