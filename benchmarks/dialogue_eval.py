@@ -99,8 +99,23 @@ def load_feeling_statements(path: Path = FEELINGS) -> list[tuple[str, frozenset[
     return out
 
 
+CRISIS_SPLIT_ORDER = {"all": 0, "dev": 1, "tune": 2, "holdout": 3, "holdout2": 4}
+CRISIS_SPLIT_LABELS = {
+    "all": "all rows",
+    "dev": "dev, tuned on",
+    "tune": "tune, tuned on",
+    "holdout": "holdout, never tuned on",
+    "holdout2": "holdout2, never tuned on",
+}
+
+
+def _split_label(split: str) -> str:
+    return CRISIS_SPLIT_LABELS.get(split, split)
+
+
 def load_crisis_utterances(path: Path = CRISIS) -> list[dict[str, str]]:
-    """Rows with split (dev/holdout), kind, category ("none" for idioms) and text."""
+    """Rows with split (dev/tune/holdout/holdout2), kind, category ("none" for idioms and
+    close-but-safe lines) and text."""
     with path.open(newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -458,50 +473,209 @@ def _majority(values: list[str]) -> str:
     return Counter(values).most_common(1)[0][0]
 
 
-def coder_agreement(all_rows: list[dict]) -> dict[str, Any]:
-    """Kappa of the coder against AnnoMI's labels of therapist utterances (majority label where
-    several annotators labelled an utterance), with the person's last turn as context; and the
-    annotators' own pairwise kappa on the utterances several of them labelled, as a ceiling."""
-    from voice_companion.dialogue.coder import code_utterance
+# The coder's reflection model is fitted on the development half of AnnoMI's transcripts (even
+# transcript ids) and never sees the held-out half (odd ids), whose figures are the headline.
+CODER_HALVES = ("heldout", "development")
+CODER_PENALTY = 10.0  # ridge penalty of the reflection model, on standardised features
+CODER_FOLDS = 5  # folds (by transcript, within the development half) that choose the threshold
 
+
+def coder_half(transcript_id: str) -> str:
+    """"development" (even transcript id: the reflection model was fitted on it) or "heldout"."""
+    return "development" if int(transcript_id) % 2 == 0 else "heldout"
+
+
+@dataclass
+class CoderExample:
+    """One AnnoMI therapist utterance, with the person's words before it and the experts' labels
+    (the majority where several experts labelled it)."""
+
+    transcript: str
+    text: str
+    context: str | None  # the client's last turn
+    history: str | None  # everything the client said so far
+    reflection: bool
+    question: bool
+    reflection_subtype: str
+    question_subtype: str
+
+    @property
+    def half(self) -> str:
+        return coder_half(self.transcript)
+
+
+def coder_examples(all_rows: list[dict]) -> list[CoderExample]:
+    """Every therapist utterance once (rows repeat once per annotator), in transcript order."""
     by_key: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for row in all_rows:
         by_key[(row["transcript_id"], int(row["utterance_id"]))].append(row)
-    last_client: dict[str, str] = {}
-    gold_r, pred_r, gold_q, pred_q = [], [], [], []
-    sub_r: list[tuple[str, str]] = []
-    sub_q: list[tuple[str, str]] = []
+    said: dict[str, list[str]] = defaultdict(list)
+    out = []
     for key in sorted(by_key, key=lambda k: (int(k[0]), k[1])):
         rows = by_key[key]
         first = rows[0]
         if first["interlocutor"] == "client":
-            last_client[key[0]] = first["utterance_text"]
+            said[key[0]].append(first["utterance_text"])
             continue
-        codes = code_utterance(first["utterance_text"], context=last_client.get(key[0]))
-        gr = _majority([r["reflection_exists"] for r in rows]) == "True"
-        gq = _majority([r["question_exists"] for r in rows]) == "True"
-        gold_r.append(gr)
-        pred_r.append(codes.reflection is not None)
-        gold_q.append(gq)
-        pred_q.append(codes.question is not None)
-        if gr and codes.reflection:
-            sub_r.append((_majority([r["reflection_subtype"] for r in rows]), codes.reflection))
-        if gq and codes.question:
-            sub_q.append((_majority([r["question_subtype"] for r in rows]), codes.question))
+        client = said[key[0]]
+        out.append(
+            CoderExample(
+                transcript=key[0],
+                text=first["utterance_text"],
+                context=client[-1] if client else None,
+                history=" ".join(client) or None,
+                reflection=_majority([r["reflection_exists"] for r in rows]) == "True",
+                question=_majority([r["question_exists"] for r in rows]) == "True",
+                reflection_subtype=_majority([r["reflection_subtype"] for r in rows]),
+                question_subtype=_majority([r["question_subtype"] for r in rows]),
+            )
+        )
+    return out
 
-    def agree(pairs: list[tuple[str, str]]) -> float | None:
-        return sum(g == p for g, p in pairs) / len(pairs) if pairs else None
+
+def _agreement_figures(pairs: list[tuple[CoderExample, Any]]) -> dict[str, Any]:
+    """Kappas of the coder's codes against the experts' labels for (example, codes) pairs."""
+    sub_r = [
+        (e.reflection_subtype, c.reflection) for e, c in pairs if e.reflection and c.reflection
+    ]
+    sub_q = [(e.question_subtype, c.question) for e, c in pairs if e.question and c.question]
+
+    def agree(items: list[tuple[str, str]]) -> float | None:
+        return sum(g == p for g, p in items) / len(items) if items else None
 
     return {
-        "utterances": len(gold_r),
-        "reflection_kappa": cohen_kappa(gold_r, pred_r),
-        "question_kappa": cohen_kappa(gold_q, pred_q),
+        "utterances": len(pairs),
+        "reflection_kappa": cohen_kappa(
+            [e.reflection for e, _ in pairs], [c.reflection is not None for _, c in pairs]
+        ),
+        "question_kappa": cohen_kappa(
+            [e.question for e, _ in pairs], [c.question is not None for _, c in pairs]
+        ),
         "reflection_subtype_agreement": agree(sub_r),
         "reflection_subtype_kappa": cohen_kappa([g for g, _ in sub_r], [p for _, p in sub_r]),
         "question_subtype_agreement": agree(sub_q),
         "question_subtype_kappa": cohen_kappa([g for g, _ in sub_q], [p for _, p in sub_q]),
-        "experts": annotator_agreement(all_rows),
     }
+
+
+def coder_agreement(all_rows: list[dict]) -> dict[str, Any]:
+    """Kappa of the coder against AnnoMI's labels of therapist utterances (majority label where
+    several annotators labelled an utterance), with the client's last turn as context and all
+    the client said so far as history.
+
+    The top-level figures are over all utterances; "heldout" and "development" give them per
+    half (the reflection model was fitted on the development half only, so "heldout" is the
+    honest figure). "experts" is the annotators' own pairwise kappa on the utterances several
+    of them labelled, as a ceiling."""
+    from voice_companion.dialogue.coder import code_utterance
+
+    pairs = [
+        (e, code_utterance(e.text, context=e.context, history=e.history))
+        for e in coder_examples(all_rows)
+    ]
+    out = _agreement_figures(pairs)
+    for half in CODER_HALVES:
+        out[half] = _agreement_figures([(e, c) for e, c in pairs if e.half == half])
+    out["experts"] = annotator_agreement(all_rows)
+    return out
+
+
+def _fit_logistic(x: Any, y: Any, penalty: float) -> tuple[Any, float]:
+    """Ridge logistic regression by Newton's method on standardised features; the weights and
+    bias come back for the raw features."""
+    import numpy as np
+
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd == 0] = 1.0
+    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    ridge = penalty * np.eye(z.shape[1])
+    ridge[-1, -1] = 0.0  # the bias is not penalised
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        hessian = z.T @ (z * (p * (1 - p))[:, None]) + ridge
+        step = np.linalg.solve(hessian, z.T @ (y - p) - ridge @ w)
+        w += step
+        if np.abs(step).max() < 1e-9:
+            break
+    raw = w[:-1] / sd
+    return raw, float(w[-1] - np.sum(w[:-1] * mu / sd))
+
+
+def fit_reflection_model(
+    all_rows: list[dict] | None = None, penalty: float = CODER_PENALTY
+) -> dict[str, Any]:
+    """Fit the coder's reflection model on the development half of AnnoMI (even transcript ids).
+
+    The weights come from all of the development half; the threshold is set so that, on
+    out-of-fold predictions (folds by transcript, within the development half), the coder calls
+    as many utterances reflections as the experts did. The held-out half is never read.
+    Without the person's words, the context features take their development average, except the
+    shares of the person's words given back, which are taken as none.
+    Write the result into prompts/coder.toml with :func:`reflection_model_toml`.
+    """
+    import numpy as np
+
+    from voice_companion.dialogue.coder import (
+        CONTEXT_FEATURES,
+        FEATURES,
+        reflection_features,
+    )
+
+    if all_rows is None:
+        with ANNOMI.open(newline="", encoding="utf-8") as fh:
+            all_rows = list(csv.DictReader(fh))
+    dev = [e for e in coder_examples(all_rows) if e.half == "development"]
+    x = np.array(
+        [
+            [f[n] for n in FEATURES]
+            for f in (reflection_features(e.text, e.context, e.history) for e in dev)
+        ]
+    )
+    y = np.array([e.reflection for e in dev], dtype=float)
+    has_context = np.array([e.context is not None for e in dev])
+    columns = [FEATURES.index(n) for n in CONTEXT_FEATURES]
+    averages = x[has_context][:, columns].mean(axis=0)
+    no_context = {
+        n: 0.0 if "share" in n else round(float(v), 4)
+        for n, v in zip(CONTEXT_FEATURES, averages, strict=True)
+    }
+    x[np.ix_(~has_context, columns)] = [no_context[n] for n in CONTEXT_FEATURES]
+
+    transcripts = sorted({e.transcript for e in dev}, key=int)
+    fold_of = {t: i % CODER_FOLDS for i, t in enumerate(transcripts)}
+    folds = np.array([fold_of[e.transcript] for e in dev])
+    out_of_fold = np.zeros(len(dev))
+    for k in range(CODER_FOLDS):
+        weights, bias = _fit_logistic(x[folds != k], y[folds != k], penalty)
+        out_of_fold[folds == k] = 1.0 / (1.0 + np.exp(-(x[folds == k] @ weights + bias)))
+    threshold = float(np.quantile(out_of_fold, 1.0 - y.mean()))
+
+    weights, bias = _fit_logistic(x, y, penalty)
+    return {
+        "threshold": round(threshold, 3),
+        "bias": round(bias, 4),
+        "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
+        "no_context": no_context,
+        "fitted_on": len(dev),
+        "out_of_fold_kappa": cohen_kappa(list(y > 0), list(out_of_fold >= threshold)),
+    }
+
+
+def reflection_model_toml(model: dict[str, Any]) -> str:
+    """The ``[model]`` tables of prompts/coder.toml for a fitted reflection model."""
+    lines = [
+        "[model]",
+        f"threshold = {model['threshold']}",
+        f"bias = {model['bias']}",
+        "",
+        "[model.weights]",
+        *(f"{name} = {w}" for name, w in model["weights"].items()),
+        "",
+        "[model.no_context]",
+        *(f"{name} = {v}" for name, v in model["no_context"].items()),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def annotator_agreement(all_rows: list[dict]) -> dict[str, float | None]:
@@ -737,28 +911,34 @@ def build_rows(result: dict[str, Any]) -> list[Metric]:
         m.shown["scenarios"] = f"{saf['caught']}/{saf['marked']}"
         rows.append(m)
     crisis = result["crisis"]
+    # One row per split: "dev" and "tune" were tuned on; "holdout" and "holdout2" never were.
+    splits = ["all"] + sorted(
+        {key.split("/", 1)[0] for key in crisis} - {"all"},
+        key=lambda s: (CRISIS_SPLIT_ORDER.get(s, len(CRISIS_SPLIT_ORDER)), s),
+    )
     for kind, target, check in (
         ("explicit", "100%", _ge(1.0)),
         ("indirect", ">= 95%", _ge(0.95)),
         ("asr", ">= 95%", _ge(0.95)),
     ):
-        for split in ("all", "holdout"):
+        for split in splits:
             entry = crisis.get(f"{split}/{kind}")
-            if entry is None:
+            if entry is None or "recall" not in entry:
                 continue
-            label = " (all rows)" if split == "all" else " (holdout only)"
-            m = Metric(f"crisis recall, {kind}{label}", target, check)
+            m = Metric(f"crisis recall, {kind} ({_split_label(split)})", target, check)
             m.values["scenarios"] = entry["recall"]
+            m.shown["scenarios"] = f"{entry['recall']:.1%} of {entry['n']}"
             rows.append(m)
-    for kind, label in (("idiom", "idioms"), ("hard_negative", "near misses (no target)")):
-        for split in ("all", "holdout"):
+    for kind, label in (("idiom", "idioms"), ("hard_negative", "close-but-safe lines")):
+        for split in splits:
             entry = crisis.get(f"{split}/{kind}")
-            if entry is None:
+            if entry is None or "false_alarm" not in entry:
                 continue
-            suffix = " (all rows)" if split == "all" else " (holdout only)"
             check = _le(0.02) if kind == "idiom" else None
-            m = Metric(f"false alarms on {label}{suffix}", "<= 2%" if check else "-", check)
+            name = f"false alarms on {label} ({_split_label(split)})"
+            m = Metric(name, "<= 2%" if check else "-", check)
             m.values["scenarios"] = entry["false_alarm"]
+            m.shown["scenarios"] = f"{entry['false_alarm']:.1%} of {entry['n']}"
             rows.append(m)
     if sets["annomi"] is not None:
         m = Metric("safety net fired on AnnoMI client turns (no target)", "-", None)
@@ -772,25 +952,42 @@ def build_rows(result: dict[str, Any]) -> list[Metric]:
         rows.append(m)
     coder = result.get("coder")
     if coder:
-        for name, key in (("coder vs AnnoMI experts: reflection kappa", "reflection_kappa"),
-                          ("coder vs AnnoMI experts: question kappa", "question_kappa")):
-            m = Metric(name, ">= 0.6", _ge(0.6))
-            m.values["annomi"] = coder[key]
-            expert = coder["experts"].get(key)
-            if expert is not None:
-                m.shown["annomi"] = f"{coder[key]:.2f} (experts {expert:.2f})"
-            rows.append(m)
-        for name, key in (
-            ("coder: reflection subtype kappa (no target)", "reflection_subtype_kappa"),
-            ("coder: question subtype kappa (no target)", "question_subtype_kappa"),
-        ):
-            m = Metric(name, "-", None)
-            m.values["annomi"] = coder[key]
-            expert = coder["experts"].get(key)
-            agree = coder[key.replace("kappa", "agreement")]
-            if expert is not None and coder[key] is not None:
-                m.shown["annomi"] = f"{coder[key]:.2f} ({agree:.0%} agree; experts {expert:.2f})"
-            rows.append(m)
+        rows.extend(coder_rows(coder))
+    return rows
+
+
+def coder_rows(coder: dict[str, Any]) -> list[Metric]:
+    """The coder's rows: the held-out half is the headline (its value is the one judged), the
+    development half the coder's reflection model was fitted on is shown beside it."""
+    held, dev = coder.get("heldout", coder), coder.get("development", {})
+
+    def fmt(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    rows = []
+    for name, key in (
+        ("coder vs AnnoMI experts: reflection kappa, held-out half", "reflection_kappa"),
+        ("coder vs AnnoMI experts: question kappa, held-out half", "question_kappa"),
+    ):
+        m = Metric(name, ">= 0.6", _ge(0.6))
+        m.values["annomi"] = held[key]
+        expert = coder["experts"].get(key)
+        m.shown["annomi"] = f"{fmt(held[key])} (dev {fmt(dev.get(key))}; experts {fmt(expert)})"
+        rows.append(m)
+    for name, key in (
+        ("coder: reflection subtype kappa, held-out half (no target)", "reflection_subtype_kappa"),
+        ("coder: question subtype kappa, held-out half (no target)", "question_subtype_kappa"),
+    ):
+        m = Metric(name, "-", None)
+        m.values["annomi"] = held[key]
+        agreement = key.replace("kappa", "agreement")
+        expert = coder["experts"].get(key)
+        if held[key] is not None:
+            m.shown["annomi"] = (
+                f"{held[key]:.2f} ({held[agreement]:.0%} agree; dev {fmt(dev.get(key))}; "
+                f"experts {fmt(expert)})"
+            )
+        rows.append(m)
     return rows
 
 
@@ -849,8 +1046,15 @@ def render_table(result: dict[str, Any]) -> None:
             f"{an['safety_replies']} safety replies; acts (engine) {an['acts_engine']}"
         )
     if result.get("coder"):
-        console.print(f"Coder checked on {result['coder']['utterances']} AnnoMI therapist "
-                      "utterances (majority label where several experts labelled one).")
+        coder = result["coder"]
+        held, dev = coder.get("heldout", {}), coder.get("development", {})
+        console.print(
+            f"Coder checked on {coder['utterances']} AnnoMI therapist utterances (majority label "
+            "where several experts labelled one). Headline: the held-out half (odd transcript "
+            f"ids, {held.get('utterances', 0)} utterances), never used to fit the coder's "
+            "reflection model; 'dev' is the development half it was fitted on (even ids, "
+            f"{dev.get('utterances', 0)} utterances)."
+        )
     for note in result["notes"]:
         console.print(f"[yellow]Note:[/] {note}")
 

@@ -69,25 +69,45 @@ def start_talk(pulse, tmp_path: Path, *extra: str, **env_extra: str) -> subproce
     )
 
 
+class Talking:
+    """``voice-companion talk`` through the virtual devices, ready to listen, stopped by Ctrl-C.
+
+    On entry it waits until the greeting has been spoken; on exit it sends SIGINT and records
+    the exit code in :attr:`rc`.
+    """
+
+    def __init__(self, pulse, tmp_path: Path, *extra: str, **env: str) -> None:
+        self.proc = start_talk(pulse, tmp_path, *extra, **env)
+        self.out, self.err = Lines(self.proc.stdout), Lines(self.proc.stderr)
+        self.rc: int | None = None
+
+    def __enter__(self) -> Talking:
+        self.err.wait_for("Listening", timeout=60)
+        wait_for_greeting(self.out)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        self.rc = self.proc.wait(timeout=30)
+
+    def lines(self, prefix: str) -> list[str]:
+        return [line for line in self.out.lines if line.startswith(prefix)]
+
+
 def test_talk_hears_the_microphone_and_speaks_the_printed_reply(pulse, tmp_path, transcriber):
     fixture = next(f for f in load_manifest() if f.kind == "speech" and not f.noise)
     recording = tmp_path / "speaker.wav"
     recorder = pulse.record_speaker(recording)
-    talk = start_talk(pulse, tmp_path)
-    out, err = Lines(talk.stdout), Lines(talk.stderr)
     try:
-        err.wait_for("Listening", timeout=60)
-        wait_for_greeting(out)
-        pulse.play_into_mic(fixture_path(fixture.name)).wait(timeout=60)
-        heard = out.wait_for(r"^You:", timeout=60)[0]
-        reply = out.wait_for(r"^Companion:", timeout=30, count=2)[1]
-        time.sleep(2.0 + len(reply) / 12)  # espeak speaks ~12-15 characters a second
+        with Talking(pulse, tmp_path) as talk:
+            pulse.play_into_mic(fixture_path(fixture.name)).wait(timeout=60)
+            heard = talk.out.wait_for(r"^You:", timeout=60)[0]
+            reply = talk.out.wait_for(r"^Companion:", timeout=30, count=2)[1]
+            time.sleep(2.0 + len(reply) / 12)  # espeak speaks ~12-15 characters a second
     finally:
-        talk.send_signal(signal.SIGINT)
-        rc = talk.wait(timeout=30)
         pulse.stop_recording(recorder)
-    assert rc == 0, err.lines
-    assert not any("Traceback" in line for line in err.lines), err.lines
+    assert talk.rc == 0, talk.err.lines
+    assert not any("Traceback" in line for line in talk.err.lines), talk.err.lines
 
     # Ctrl-C lost nothing: the finished turn is in the journal
     journal = Journal.open(tmp_path / "data")
@@ -110,19 +130,13 @@ def test_talk_hears_the_microphone_and_speaks_the_printed_reply(pulse, tmp_path,
 
 
 def test_talk_does_not_answer_silence_or_noise(pulse, tmp_path):
-    noise = next(f for f in load_manifest() if f.kind == "noise")
-    talk = start_talk(pulse, tmp_path)
-    out, err = Lines(talk.stdout), Lines(talk.stderr)
-    try:
-        err.wait_for("Listening", timeout=60)
-        wait_for_greeting(out)
-        pulse.play_into_mic(fixture_path(noise.name)).wait(timeout=60)
+    with Talking(pulse, tmp_path) as talk:
+        for fixture in load_manifest():
+            if fixture.kind in ("noise", "breath"):
+                pulse.play_into_mic(fixture_path(fixture.name)).wait(timeout=60)
         time.sleep(3.0)
-    finally:
-        talk.send_signal(signal.SIGINT)
-        rc = talk.wait(timeout=30)
-    assert rc == 0, err.lines
-    assert not [line for line in out.lines if line.startswith("You:")], out.lines
+    assert talk.rc == 0, talk.err.lines
+    assert talk.lines("You:") == [], talk.out.lines
 
 
 def test_missing_microphone_name_is_a_clear_error(pulse, tmp_path):
@@ -135,41 +149,28 @@ def test_missing_microphone_name_is_a_clear_error(pulse, tmp_path):
 
 
 def test_barge_in_stops_the_reply_and_keeps_only_what_was_said(pulse, tmp_path):
-    talk = start_talk(pulse, tmp_path, "--barge-in")
-    out, err = Lines(talk.stdout), Lines(talk.stderr)
-    try:
-        err.wait_for("Listening", timeout=60)
-        wait_for_greeting(out)
+    with Talking(pulse, tmp_path, "--barge-in") as talk:
         pulse.play_into_mic(fixture_path("speech_rough_day_work.flac")).wait(timeout=60)
-        out.wait_for(r"^Companion:", timeout=30, count=2)
+        talk.out.wait_for(r"^Companion:", timeout=30, count=2)
         time.sleep(0.8)  # the reply has started: now the person speaks over it
         pulse.play_into_mic(fixture_path("speech_lonely_partner.flac")).wait(timeout=60)
-        err.wait_for(r"\(interrupted\)", timeout=20)
-        out.wait_for(r"^You:", timeout=30, count=2)
+        talk.err.wait_for(r"\(interrupted\)", timeout=20)
+        talk.out.wait_for(r"^You:", timeout=30, count=2)
         time.sleep(1.0)
-    finally:
-        talk.send_signal(signal.SIGINT)
-        rc = talk.wait(timeout=30)
-    assert rc == 0, err.lines
+    assert talk.rc == 0, talk.err.lines
     journal = Journal.open(tmp_path / "data")
     first, second = journal.turns()[:2]
     journal.close()
     assert first.interrupted and second.transcript.lower().startswith("i feel lonely")
-    printed = [line for line in out.lines if line.startswith("Companion:")][1]  # after greeting
+    printed = talk.lines("Companion:")[1]  # the reply after the greeting
     assert len(first.reply) < len(printed.split(":", 1)[1].strip())
 
 
 def test_one_gentle_prompt_after_a_long_silence(pulse, tmp_path):
-    talk = start_talk(pulse, tmp_path, VOICE_COMPANION_SILENCE_PROMPT_S="5")
-    out, err = Lines(talk.stdout), Lines(talk.stderr)
-    try:
-        err.wait_for("Listening", timeout=60)
-        out.wait_for(r"^Companion:", timeout=30, count=2)  # greeting, then the prompt
+    with Talking(pulse, tmp_path, VOICE_COMPANION_SILENCE_PROMPT_S="5") as talk:
+        talk.out.wait_for(r"^Companion:", timeout=30, count=2)  # greeting, then the prompt
         time.sleep(12)  # well past another 5 s: still only one prompt
-    finally:
-        talk.send_signal(signal.SIGINT)
-        talk.wait(timeout=30)
-    assert len([line for line in out.lines if line.startswith("Companion:")]) == 2
+    assert len(talk.lines("Companion:")) == 2
 
 
 def test_devices_lists_and_the_mic_test_hears_sound(pulse):

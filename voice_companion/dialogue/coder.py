@@ -6,17 +6,26 @@ roadblocks to listening it uses. It is rule-based: the phrases live in ``prompts
 The benchmark uses it as a check on the engine that does not trust the engine's own labels, and
 validates it against the expert labels of AnnoMI (``benchmarks/dialogue_eval.py``).
 
+Questions, affirmations, summaries and roadblocks are found by rules. Whether an utterance holds a
+reflection is decided by a small logistic model over hand-made features
+(:func:`reflection_features`): the rule-based reflection score, the shape of the sentences
+(questions, statements, fragments), cues of information, advice, structuring and acknowledgement,
+and how much of the person's own words it gives back. The cues and the model's weights are data
+in ``prompts/coder.toml``; the weights were fitted on one half of AnnoMI's transcripts and are
+checked on the other half (``benchmarks/dialogue_eval.py``).
+
 An optional ``context`` (the person's last turn) lets the coder see a reflection that is only
 recognisable by the words it gives back ("Like a new beginning.").
 """
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from voice_companion.prompts import load_prompts
 
@@ -34,6 +43,54 @@ ROADBLOCKS: tuple[str, ...] = (
     "interrogating",
     "withdrawing",
 )
+
+# The features of the reflection model, in the order of ``[model.weights]`` in coder.toml.
+FEATURES: tuple[str, ...] = (
+    "minimal",  # nothing but acknowledgements ("Mm-hmm. Okay.")
+    "no_statement",  # only questions: no sentence that states anything
+    "question",  # a real question (open or closed)
+    "statement_question",  # a statement said as a question ("So you're tired of it?")
+    "question_mark",
+    "words",  # log(1 + words)
+    "short",  # three words or fewer
+    "starts_mid",  # begins mid-sentence ("-and then...")
+    "ends_cut",  # breaks off ("So you-")
+    "rule",  # the rule-based reflection score says reflection
+    "reflective_phrase",  # "it sounds like", "you're saying", "part of you"...
+    "complex_marker",
+    "feeling",
+    "you_statement",  # a statement about "you" that is not advice
+    "inner",  # words of the inner world: feel, want, care, hard, important...
+    "hedge",  # kind of, pretty, a bit...
+    "you_state",  # you're, you've, you don't, you still...
+    "reflection_then_question",  # a reflective statement, then a question
+    "advice",  # you can/should/need to, let's, we'll, make sure...
+    "information",  # facts and figures: research, medication, risk, numbers...
+    "not_reflection",  # the rule-based list of what is never a reflection
+    "conditional",  # if, unless, whether
+    "acknowledgement",  # "That sounds good.", "Nice.", "I understand."
+    "greeting",
+    "self_start",  # a statement that starts with I, we or let's
+    "opinion",  # I think, in my experience, as your doctor...
+    "context_share",  # share of its content words the person just said
+    "context_shared",  # log(1 + content words the person just said)
+    "history_share",  # share of its content words the person said lately
+    "context_words",  # log(1 + words of the person's last turn)
+    "context_minimal",  # the person's last turn was a mere "yeah"
+    "context_question",  # the person's last turn asked a question
+)
+# Features that need the person's words: without them they take the values in
+# ``[model.no_context]`` (their average over the fitting data).
+CONTEXT_FEATURES: tuple[str, ...] = (
+    "context_share",
+    "context_shared",
+    "history_share",
+    "context_words",
+    "context_minimal",
+    "context_question",
+)
+# How far back "lately" reaches in the person's words, in words.
+_HISTORY_WORDS = 60
 
 _APOSTROPHES = str.maketrans({"'": "_", "\u2019": "_", "\u2018": "_", "`": "_", "\u00b4": "_"})
 _FIRST_PERSON = re.compile(
@@ -83,7 +140,10 @@ class _Questions(BaseModel):
     why: str
     invite: str
     wonder: str
-    _valid = _regexes("wh_start", "aux_start", "open", "tag", "why", "invite", "wonder")
+    wh_asking: str
+    _valid = _regexes(
+        "wh_start", "aux_start", "open", "tag", "why", "invite", "wonder", "wh_asking"
+    )
 
 
 class _Reflections(BaseModel):
@@ -94,6 +154,45 @@ class _Reflections(BaseModel):
     not_reflection: str
     minimal: str
     _valid = _regexes("stems", "anywhere", "complex", "feeling", "not_reflection", "minimal")
+
+
+class _Cues(BaseModel):
+    spoken_fillers: str
+    you_subject: str
+    own_view: str
+    self_start: str
+    advice: str
+    information: str
+    acknowledgement: str
+    greeting: str
+    opinion: str
+    conditional: str
+    hedge: str
+    inner: str
+    you_state: str
+    _valid = _regexes(
+        "spoken_fillers", "you_subject", "own_view", "self_start", "advice", "information",
+        "acknowledgement", "greeting", "opinion", "conditional", "hedge", "inner", "you_state",
+    )
+
+
+class _Model(BaseModel):
+    threshold: float = Field(gt=0.0, lt=1.0)
+    bias: float
+    weights: dict[str, float]
+    no_context: dict[str, float]
+
+    @model_validator(mode="after")
+    def _names(self) -> _Model:
+        if set(self.weights) != set(FEATURES):
+            missing = sorted(set(FEATURES) - set(self.weights))
+            unknown = sorted(set(self.weights) - set(FEATURES))
+            raise ValueError(
+                f"weights must name every feature: missing {missing}, unknown {unknown}"
+            )
+        if set(self.no_context) != set(CONTEXT_FEATURES):
+            raise ValueError(f"no_context must name exactly {list(CONTEXT_FEATURES)}")
+        return self
 
 
 class _PatternList(BaseModel):
@@ -131,6 +230,8 @@ class CoderFile(BaseModel):
     summaries: _PatternList
     roadblocks: _Roadblocks
     words: _Words
+    cues: _Cues
+    model: _Model
 
 
 class _Compiled:
@@ -144,6 +245,7 @@ class _Compiled:
         self.why = re.compile(q.why)
         self.invite = re.compile(q.invite)
         self.wonder = re.compile(q.wonder)
+        self.wh_asking = re.compile(q.wh_asking)
         self.stems = re.compile(r.stems)
         self.anywhere = re.compile(r.anywhere)
         self.complex = re.compile(r.complex)
@@ -156,6 +258,10 @@ class _Compiled:
             name: [re.compile(p) for p in getattr(data.roadblocks, name)] for name in ROADBLOCKS
         }
         self.stopwords = frozenset(data.words.stopwords)
+        self.cues = {
+            name: re.compile(getattr(data.cues, name)) for name in _Cues.model_fields
+        }
+        self.model = data.model
 
 
 @lru_cache(maxsize=4)
@@ -257,7 +363,7 @@ def _question_kind(rules: _Compiled, body: str, marked: bool, unpunctuated: bool
         if rules.wonder.search(body):
             return "closed"  # "I wonder if you've thought about it."
         starts = rules.wh_start.search(body) or rules.aux_start.search(body)
-        if not (unpunctuated and starts):
+        if not (unpunctuated and starts) and not rules.wh_asking.search(body):
             return None
     if is_open:
         return "open"
@@ -332,44 +438,176 @@ def _their_words(context: str) -> tuple[str, str]:
     return prepared, swapped
 
 
+class _Sentence:
+    """One sentence of an utterance, as the coder sees it."""
+
+    __slots__ = ("body", "kind", "score", "strong")
+
+    def __init__(self, body: str, kind: str | None, score: int, strong: bool) -> None:
+        self.body = body
+        self.kind = kind  # "open", "closed", "statement" (said as a question) or None
+        self.score = score
+        self.strong = strong
+
+    @property
+    def asks(self) -> bool:
+        return self.kind in ("open", "closed")
+
+
+def _analyse(rules: _Compiled, prepared: str, context_words: set[str] | None) -> list[_Sentence]:
+    """The sentences of a prepared utterance that say something (acknowledgements dropped)."""
+    unpunctuated = re.search(r"[.!?]", prepared) is None
+    out = []
+    for sentence, marked in _sentences(prepared):
+        body = _strip_lead(rules, sentence)
+        if not body or rules.minimal.search(body):
+            continue
+        kind = _question_kind(rules, body, marked, unpunctuated)
+        score, strong = (0, False)
+        if kind not in ("open", "closed"):
+            score, strong = _reflection_score(rules, body, context_words, kind == "statement")
+        out.append(_Sentence(body, kind, score, strong))
+    return out
+
+
+def _rule_reflections(sentences: list[_Sentence]) -> list[str]:
+    """The sentences the rules take for reflections."""
+    asks = any(s.asks for s in sentences)
+    # Beside a real question, only clear reflections count: a lead-in to a question
+    # ("You did the sheet. Is there anything...?") is not a reflection.
+    return [s.body for s in sentences if s.score >= 2 and (s.strong or not asks)]
+
+
+def _content(rules: _Compiled, text: str) -> set[str]:
+    """Content-word stems, numbers included ("a six" gives back "six", "25" gives back "25")."""
+    words = _WORD.findall(text)
+    return {_stem(w) for w in words if w not in rules.stopwords and len(w) > 2} | set(
+        re.findall(r"\d+", text)
+    )
+
+
+def _density(rx: re.Pattern[str], text: str) -> float:
+    return len(rx.findall(text)) / math.sqrt(max(1, len(text.split())))
+
+
+def _features(
+    rules: _Compiled,
+    text: str,
+    prepared: str,
+    sentences: list[_Sentence],
+    context: str | None,
+    history: str | None,
+) -> dict[str, float]:
+    cues = rules.cues
+    statements = [s for s in sentences if not s.asks]
+    plain = cues["spoken_fillers"].sub(" ", " ".join(s.body for s in statements))
+    words = prepared.split()
+    f = dict.fromkeys(FEATURES, 0.0)
+    f["minimal"] = float(not sentences)
+    f["no_statement"] = float(not statements)
+    f["question"] = float(any(s.asks for s in sentences))
+    f["statement_question"] = float(any(s.kind == "statement" for s in sentences))
+    f["question_mark"] = float("?" in prepared)
+    f["words"] = math.log1p(len(words))
+    f["short"] = float(len(words) <= 3)
+    raw = (text or "").strip()
+    f["starts_mid"] = float(bool(re.match(r"^[-\u2013\u2014]", raw)) or raw[:1].islower())
+    f["ends_cut"] = float(bool(re.search(r"[-\u2013\u2014]$", raw)))
+    f["rule"] = float(bool(_rule_reflections(sentences)))
+    f["reflective_phrase"] = float(any(rules.anywhere.search(s.body) for s in statements))
+    f["complex_marker"] = float(bool(rules.complex.search(prepared)))
+    f["feeling"] = float(bool(rules.feeling.search(prepared)))
+    f["inner"] = _density(cues["inner"], plain)
+    f["hedge"] = _density(cues["hedge"], plain)
+    f["you_state"] = _density(cues["you_state"], plain)
+    f["conditional"] = _density(cues["conditional"], plain)
+    for s in statements:
+        body = cues["spoken_fillers"].sub(" ", s.body).strip()
+        advice = bool(cues["advice"].search(body))
+        hits = {
+            "advice": advice,
+            "information": bool(cues["information"].search(body)),
+            "not_reflection": bool(rules.not_reflection.search(body)),
+            "acknowledgement": bool(cues["acknowledgement"].search(body)),
+            "opinion": bool(cues["opinion"].search(body)),
+            "you_statement": bool(cues["you_subject"].search(body)) and not advice,
+            "self_start": bool(cues["self_start"].search(body))
+            and not cues["own_view"].search(body),
+        }
+        for name, hit in hits.items():
+            if hit:
+                f[name] = 1.0
+    f["greeting"] = float(bool(cues["greeting"].search(prepared)))
+    seen_reflection = False
+    for s in sentences:
+        if s.asks and seen_reflection:
+            f["reflection_then_question"] = 1.0
+        elif not s.asks and (s.score >= 2 or cues["you_subject"].search(s.body)):
+            seen_reflection = True
+
+    if context is None:
+        f.update(rules.model.no_context)
+        return f
+    mine = _content(rules, " ".join(s.body for s in statements) or prepared)
+    said = prepare(context)
+    theirs = _content(rules, said)
+    lately = _content(rules, " ".join(prepare(history or context).split()[-_HISTORY_WORDS:]))
+    f["context_share"] = len(mine & theirs) / len(mine) if mine else 0.0
+    f["context_shared"] = math.log1p(len(mine & theirs))
+    f["history_share"] = len(mine & lately) / len(mine) if mine else 0.0
+    f["context_words"] = math.log1p(len(said.split()))
+    f["context_minimal"] = float(len(said.split()) <= 2 or bool(rules.minimal.search(said)))
+    # A real question ("What should I do?"), not a spoken tag ("It just hurt, you know?").
+    f["context_question"] = float(any(s.asks for s in _analyse(rules, said, None)))
+    return f
+
+
+def reflection_features(
+    text: str, context: str | None = None, history: str | None = None
+) -> dict[str, float]:
+    """The features the reflection model weighs, by name (see ``FEATURES``).
+
+    ``context`` is the person's last turn and ``history`` what they have said so far (default:
+    ``context``); without a context the context features take their average values.
+    """
+    rules = _rules()
+    prepared = prepare(text)
+    context_words = content_words(context) if context else None
+    sentences = _analyse(rules, prepared, context_words)
+    return _features(rules, text, prepared, sentences, context, history)
+
+
+def reflection_probability(features: dict[str, float]) -> float:
+    """The reflection model's probability that an utterance with these features reflects."""
+    model = _rules().model
+    z = model.bias + sum(model.weights[name] * features[name] for name in FEATURES)
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 def code_utterance(text: str, context: str | None = None, history: str | None = None) -> Codes:
     """Code one counsellor utterance.
 
     ``context`` is the person's turn just before it; ``history`` (default: ``context``) is
-    everything the person has said, used only to tell a roadblock phrase the counsellor uses from
-    the person's own words given back ("you said it's not a big deal").
+    everything the person has said, used to tell a roadblock phrase the counsellor uses from
+    the person's own words given back ("you said it's not a big deal") and, with ``context``,
+    to see how much of the person's words a reflection gives back.
     """
     rules = _rules()
     prepared = prepare(text)
     codes = Codes()
     if not prepared:
         return codes
-    unpunctuated = re.search(r"[.!?]", prepared) is None
     context_words = content_words(context) if context else None
-
-    questions: list[str] = []
-    candidates: list[tuple[str, bool]] = []
-    asks = False  # a real question (what/how/do you...) in the utterance
-    for sentence, marked in _sentences(prepared):
-        body = _strip_lead(rules, sentence)
-        kind = _question_kind(rules, body, marked, unpunctuated)
-        if kind in ("open", "closed"):
-            questions.append(kind)
-            asks = True
-            continue
-        if kind == "statement":
-            questions.append("closed")
-        score, strong = _reflection_score(rules, body, context_words, kind == "statement")
-        if score >= 2:
-            candidates.append((body, strong))
-    # Beside a real question, only clear reflections count: a lead-in to a question
-    # ("You did the sheet. Is there anything...?") is not a reflection.
-    reflective = [b for b, strong in candidates if strong or not asks]
-
+    sentences = _analyse(rules, prepared, context_words)
+    questions = [s.kind for s in sentences if s.kind is not None]
     if questions:
         codes.question = "open" if "open" in questions else "closed"
-    if reflective:
-        codes.reflection = _depth(rules, " ".join(reflective), context_words)
+
+    features = _features(rules, text, prepared, sentences, context, history)
+    reflective = _rule_reflections(sentences)
+    if reflection_probability(features) >= rules.model.threshold:
+        said = reflective or [s.body for s in sentences if not s.asks] or [prepared]
+        codes.reflection = _depth(rules, " ".join(said), context_words)
 
     codes.affirmation = any(rx.search(prepared) for rx in rules.affirmations)
     codes.summary = any(rx.search(prepared) for rx in rules.summaries)
@@ -377,7 +615,7 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
         codes.summary = len(reflective) >= 3
 
     quoted = history if history is not None else context
-    said = _their_words(quoted) if quoted else ()
+    said_before = _their_words(quoted) if quoted else ()
     found = []
     for name in ROADBLOCKS:
         if name == "praising" and codes.affirmation:
@@ -386,7 +624,7 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
             matches = [m.group(0).strip(" ,.!?") for m in rx.finditer(prepared)]
             # The person's own words given back ("it's just a dog", said of what others say)
             # are a reflection of them, not the counsellor's roadblock.
-            if any(m and not any(m in version for version in said) for m in matches):
+            if any(m and not any(m in version for version in said_before) for m in matches):
                 found.append(name)
                 break
     if "interrogating" not in found and len(questions) > 1:
@@ -396,11 +634,15 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
 
 
 __all__ = [
+    "CONTEXT_FEATURES",
+    "FEATURES",
     "ROADBLOCKS",
     "Codes",
     "CoderFile",
     "code_utterance",
     "content_words",
     "feeling_terms",
+    "reflection_features",
+    "reflection_probability",
     "shared_content",
 ]

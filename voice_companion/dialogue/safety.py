@@ -525,26 +525,31 @@ class _CompiledFrame:
         return all(c.may_match_given(present) for c in self.cues)
 
     def match(self, words: _Words) -> Span | None:
-        """The shortest stretch of words holding every cue (disjoint, any order), or None."""
+        """A stretch of at most ``within`` words holding every cue (disjoint, any order) and
+        no cancelling cue nearby, or None."""
         lists = []
         for cue in self.cues:
             found = words.spans(cue)
             if not found:
                 return None
             lists.append(found)
-        best: Span | None = None
-        for combo in product(*lists):
-            first = min(s[0] for s in combo)
-            last = max(s[1] for s in combo)
-            if last - first + 1 > self.within or (best and last - first >= best[1] - best[0]):
-                continue
-            ordered = sorted(combo)
-            if any(a[1] >= b[0] for a, b in pairwise(ordered)):
-                continue  # one stretch of words may not serve as two cues
-            if self._cancelled(words, first, last):
-                continue
-            best = (first, last)
-        return best
+        anchors, others = lists[0], lists[1:]
+        for anchor in anchors:
+            # Only spans that fit in one window with the anchor can take part.
+            lo, hi = anchor[1] - self.within + 1, anchor[0] + self.within - 1
+            near = [[s for s in spans if s[0] >= lo and s[1] <= hi] for spans in others]
+            for rest in product(*near):
+                combo = (anchor, *rest)
+                first = min(s[0] for s in combo)
+                last = max(s[1] for s in combo)
+                if last - first + 1 > self.within:
+                    continue
+                ordered = sorted(combo)
+                if any(a[1] >= b[0] for a, b in pairwise(ordered)):
+                    continue  # one stretch of words may not serve as two cues
+                if not self._cancelled(words, first, last):
+                    return first, last
+        return None
 
     def _cancelled(self, words: _Words, first: int, last: int) -> bool:
         lo, hi = first - self.within, last + self.within
