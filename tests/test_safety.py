@@ -130,14 +130,112 @@ SAFE_BUT_CLOSE = [
 ]
 
 
+# Said in words no single phrase pattern holds: heard by the frames (cues in any order).
+REWORDED = [
+    ("I'm not planning on being here next month.", "suicide"),
+    ("By this time next year I won't be here.", "suicide"),
+    ("I'm tired of waking up every day and having to do this all again.", "suicide"),
+    ("Honestly I'm sick of breathing.", "suicide"),
+    ("I pray every night that I won't wake up.", "suicide"),
+    ("I just want to fall asleep and have everything stop.", "suicide"),
+    ("It'd be easier on everybody if I just wasn't around.", "suicide"),
+    ("I'm running out of reasons to keep going.", "suicide"),
+    ("I keep googling the easiest way to go.", "suicide"),
+    ("I already know exactly how I'd do it.", "suicide"),
+    ("I gave my guitar to my mate. I won't be needing it.", "suicide"),
+    ("Not being alive honestly sounds like a relief.", "suicide"),
+    ("My mind keeps going back to ending it.", "suicide"),
+    ("It would be so easy to just step off the platform when the train comes.", "suicide"),
+    ("I have this urge to jump whenever I'm on a bridge.", "suicide"),
+    ("I've been sorting out my affairs so nobody has to deal with the mess after.", "suicide"),
+    ("I'm so alone. Which medications are dangerous together?", "means"),
+    ("I relapsed last night, first time in six months, with the blade.", "self_harm"),
+    ("He said if I ever leave he'll find me and kill me.", "abuse"),
+    ("I keep thinking about how I'd hurt him back, really hurt him.", "harm_to_others"),
+    ("My mum's slurring her words and one side of her face has dropped.", "medical_emergency"),
+]
+
+# Speech-recognition style: lower case, no punctuation, one misheard word.
+ASR_REWORDED = [
+    ("im tired of waking up every single day", "suicide"),
+    ("i want to kill mice elf", "suicide"),
+    ("im tired of being a life", "suicide"),
+    ("ive been looking up pain less ways to go", "suicide"),
+    ("i wrote good buy letters to my kids", "suicide"),
+    ("i just wanna go to sleep and not wake of", "suicide"),
+    ("im gonna jump of a bridge", "suicide"),
+    ("i feel like nothing how high is the bridge on the motorway", "means"),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), EXPLICIT + INDIRECT + ASR)
 def test_danger_is_heard_with_its_category(text: str, expected: str) -> None:
     assert category(text) == expected
 
 
-@pytest.mark.parametrize("text", IDIOMS + SAFE_BUT_CLOSE)
+@pytest.mark.parametrize(("text", "expected"), REWORDED + ASR_REWORDED)
+def test_danger_in_new_words_is_heard(text: str, expected: str) -> None:
+    assert category(text) == expected
+
+
+# Ordinary sad or tired talk that shares words with the frames above.
+TIRED_BUT_SAFE = [
+    "I'm tired of my job.",
+    "I want to quit.",
+    "I'm done with this project.",
+    "I can't stand mornings.",
+    "I won't be here next week, I'm on holiday.",
+    "I'm so tired of living in this tiny flat.",
+    "I'm tired of waking up early for work.",
+    "I hope I don't wake up the kids when I get in late.",
+    "I want to sleep forever this weekend, I'm so tired.",
+    "They'd manage fine without me for a week.",
+    "There's no reason to live in London if you work remotely.",
+    "I worked out the easiest way to go to the airport.",
+    "I've been researching how to do my own taxes.",
+    "I made a will when my son was born, just to be sensible.",
+    "I cancelled my gym because I won't need it anymore, I run outside now.",
+    "I think death would be a relief for my gran, she's suffering so much.",
+    "I'm ready to end things and move on with my life.",
+    "I want to jump into the lake this summer, it looks so nice.",
+    "I nearly stepped in front of a bus this morning, I wasn't looking.",
+    "I get my tablets every morning and take them all with breakfast.",
+    "How high is the Eiffel Tower?",
+    "I need to get a rope for the tent.",
+    "It really hurt me when he said that.",
+]
+
+
+@pytest.mark.parametrize("text", IDIOMS + SAFE_BUT_CLOSE + TIRED_BUT_SAFE)
 def test_idioms_and_ordinary_pain_do_not_fire(text: str) -> None:
     assert category(text) is None
+
+
+def test_frames_hear_the_cues_in_any_order() -> None:
+    assert category("By this time next year I won't be here.") == "suicide"
+    hit = SafetyDetector().assess("I won't be here by this time next year.")
+    assert hit is not None and hit.category == "suicide"
+    assert hit.pattern == "frame: not being here later"
+    assert hit.matched == "i will not be here by this time next year"
+
+
+def test_an_ordinary_reason_takes_the_weight_out_of_a_frame() -> None:
+    assert category("I won't be here next month.") == "suicide"
+    assert category("I won't be here next month, I'm moving to Leeds.") is None
+
+
+def test_a_means_question_after_distress_is_heard_in_any_word_order() -> None:
+    detector = SafetyDetector(distress_memory=3)
+    assert detector.check("Do you know how deep the river is by the old mill?") is None
+    detector.check("I lost everything this year.")
+    hit = detector.assess("Do you know how deep the river is by the old mill?")
+    assert hit is not None and hit.category == "means" and hit.conditional
+
+
+def test_danger_heard_counts_as_distress_for_the_next_turns() -> None:
+    detector = SafetyDetector(distress_memory=2)
+    assert detector.check("I want to die.") == Safety(category="suicide")
+    assert detector.check("Which bridges here are the tallest?") == Safety(category="means")
 
 
 def test_check_returns_the_interface_model() -> None:
@@ -203,12 +301,25 @@ def test_normalisation_expands_contractions_both_ways_and_fixes_mishearings() ->
     assert normalise("the homeless man") == "the homeless man"  # a real word is left alone
 
 
-def test_the_labelled_development_set_is_classified_correctly() -> None:
-    """Every development row of the benchmark set: danger heard, idioms and near misses not."""
+def test_normalisation_fixes_more_speech_recognition_slips() -> None:
+    assert normalise("kill mice elf") == "kill myself"
+    assert normalise("tired of being a live") == "tired of being alive"
+    assert normalise("be a life coach") == "be a life coach"
+    assert normalise("wrote good buy letters") == "wrote goodbye letters"
+    assert normalise("jump of the bridge") == "jump off the bridge"
+    assert normalise("i dont want to be here any moor") == "i do not want to be here anymore"
+    assert normalise("pain less ways") == "painless ways"
+    assert normalise("in the wake of the storm") == "in the wake of the storm"
+    assert normalise("i want it all to stop for ever") == "i want it all to stop forever"
+
+
+def test_the_labelled_tuning_rows_are_classified_correctly() -> None:
+    """Every row the rules were tuned on ("dev", "tune"): danger heard, idioms and near misses
+    not. The held-out splits are measured by benchmarks/dialogue_eval.py, not asserted here."""
     wrong = []
     with LABELLED.open(newline="") as fh:
         for row in csv.DictReader(fh):
-            if row["split"] != "dev":
+            if row["split"] not in ("dev", "tune"):
                 continue
             fired = category(row["text"]) is not None
             if fired != (row["category"] != "none"):
@@ -220,7 +331,7 @@ def test_pattern_gate_changes_no_answer() -> None:
     """The speed gate (skip patterns whose key strings are absent) must not change any result."""
     with LABELLED.open(newline="") as fh:
         texts = [row["text"] for row in csv.DictReader(fh)]
-    texts += [t for t, _ in EXPLICIT + INDIRECT + ASR] + IDIOMS
+    texts += [t for t, _ in EXPLICIT + INDIRECT + ASR + REWORDED + ASR_REWORDED] + IDIOMS
     rules = _rules()
     gated = [SafetyDetector().assess(t) for t in texts]
     rules.gate = False
@@ -231,6 +342,13 @@ def test_pattern_gate_changes_no_answer() -> None:
     assert [(h.category, h.matched) if h else None for h in gated] == [
         (h.category, h.matched) if h else None for h in ungated
     ]
+
+
+def test_a_long_repetitive_turn_is_still_answered_correctly() -> None:
+    """Frames search combinations of cues; a long turn full of cues must not change answers."""
+    ramble = "i will not be around next week because i am on holiday with my sister " * 60
+    assert category(ramble) is None
+    assert category(ramble + "and honestly i am not going to be here much longer") == "suicide"
 
 
 # ------------------------------------------------------------------------------ the reply
@@ -344,6 +462,20 @@ def _copy_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
     assert old in text
     (folder / f"{name}.toml").write_text(text.replace(old, new, 1))
     return folder
+
+
+def test_a_frame_with_an_unknown_cue_is_a_clear_error(tmp_path: Path) -> None:
+    old, new = "cues = ['%SELF_NEG%', '%PRESENT%', '%LATER%']", "cues = ['%SELF_NEG%', '%NO_SUCH%']"
+    folder = _copy_with(tmp_path, "safety", old, new)
+    with pytest.raises(PromptsError, match="unknown macro"):
+        load_prompts("safety", SafetyFile, folder)
+
+
+def test_a_frame_with_a_broken_cue_is_a_clear_error(tmp_path: Path) -> None:
+    old, new = "cues = ['%SELF_NEG%', '%PRESENT%', '%LATER%']", "cues = ['(?:unclosed']"
+    folder = _copy_with(tmp_path, "safety", old, new)
+    with pytest.raises(PromptsError, match="not a valid regular expression"):
+        load_prompts("safety", SafetyFile, folder)
 
 
 def test_a_broken_pattern_is_a_clear_error(tmp_path: Path) -> None:

@@ -3,8 +3,19 @@
 :class:`SafetyDetector` runs first on every turn. It is built for high recall on transcribed
 speech: text is normalised (lower case, no punctuation, contractions expanded both ways, slang
 and common speech-recognition mishearings fixed, one-letter slips of key words mapped back), idioms
-("this deadline is killing me") are blanked out, and the phrase patterns of each category are
-matched. All phrases live in ``prompts/safety.toml``; this module holds only the logic.
+("this deadline is killing me") are blanked out, and then each category is tried in turn:
+
+* ``patterns``: phrases that are danger on their own ("kill myself", "end my life");
+* ``frames``: combinations of cues heard within a few words of each other, in any order, so a
+  new way of saying the same thing is still heard. "i am not planning on being here next month"
+  is a self-reference with a negation, a way of being present, and a time to come; "tired of
+  waking up every morning" is weariness followed by a word for existing. A frame has ``unless``
+  cues that take the weight out of it nearby ("... next week, i am on holiday"), and may count
+  only after distress (a means question such as "how deep is the river" after "i lost
+  everything");
+* ``conditional`` patterns: means questions that count only after distress.
+
+All phrases and cues live in ``prompts/safety.toml``; this module holds only the logic.
 
 Decisions (documented in ``prompts/safety.toml`` too):
 
@@ -13,8 +24,8 @@ Decisions (documented in ``prompts/safety.toml`` too):
 * A mention of someone else's suicide ("my brother killed himself") is a hit, because the
   "suicide" pattern matches the word; bereavement by suicide deserves the check-in too.
 * Asking about means that could be innocent ("which bridges are the tallest") is a hit only when
-  distress was heard in the same turn or one of the last few turns of this conversation; asking
-  how much of a drug would kill is always a hit.
+  distress (or danger) was heard in the same turn or one of the last few turns of this
+  conversation; asking how much of a drug would kill is always a hit.
 
 :func:`crisis_reply` builds the answer from ``prompts/safety.toml`` and ``prompts/helplines.toml``:
 calm acknowledgement, an honest "I am a program and cannot keep you safe", the locale's crisis
@@ -277,7 +288,7 @@ def crisis_reply(category: str, locale: str, first: bool, variant: int = 0) -> s
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown safety category {category!r}; expected one of {CATEGORIES}")
-    data = load_prompts("safety", SafetyFile)
+    data = _safety_file()
     lines = load_prompts("helplines", HelplinesFile).root[normalise_locale(locale)]
     emergency = speak_number(lines.emergency) if lines.emergency else str(lines.emergency_say)
     fields = {
@@ -630,8 +641,21 @@ class _Rules:
 
 
 @lru_cache(maxsize=4)
+def _safety_file_in(_key: str) -> SafetyFile:
+    return load_prompts("safety", SafetyFile)
+
+
+def _safety_file() -> SafetyFile:
+    """``prompts/safety.toml``, validated once per prompts folder (it holds hundreds of
+    patterns, and validating compiles each of them)."""
+    from voice_companion.prompts import prompts_dir
+
+    return _safety_file_in(str(prompts_dir()))
+
+
+@lru_cache(maxsize=4)
 def _rules_for(_key: str) -> _Rules:
-    return _Rules(load_prompts("safety", SafetyFile))
+    return _Rules(_safety_file())
 
 
 def _rules() -> _Rules:
