@@ -7,8 +7,9 @@ Two sets of conversations are fed to a fresh engine each (``create_engine(locale
 1. the scenario corpus in ``benchmarks/scenarios/`` (one TOML file per conversation, written as a
    person would say it, with corrections and crisis turns marked), plus two labelled sets:
    ``benchmarks/data/feeling_statements.csv`` (text -> acceptable feeling labels, or "none") and
-   ``benchmarks/data/crisis_utterances.csv`` (explicit / indirect / asr / idiom / hard_negative;
-   the "holdout" rows were written after the safety patterns and never used to tune them);
+   ``benchmarks/data/crisis_utterances.csv`` (explicit / indirect / asr / idiom / hard_negative,
+   the last being close-but-safe lines; the split says how each row was used: "dev" and "tune"
+   rows were tuned on, "holdout*" rows were written later and reported per split);
 2. the client utterances of AnnoMI (``../shared/annomi/AnnoMI-full.csv``), session by session.
 
 Each reply's acts are counted twice: as the engine labels them (``Reply.acts``) and as the
@@ -99,13 +100,19 @@ def load_feeling_statements(path: Path = FEELINGS) -> list[tuple[str, frozenset[
     return out
 
 
-CRISIS_SPLIT_ORDER = {"all": 0, "dev": 1, "tune": 2, "holdout": 3, "holdout2": 4}
+CRISIS_SPLIT_ORDER = {
+    "all": 0, "dev": 1, "tune": 2, "holdout": 3, "holdout2": 4, "holdout3": 5, "holdout4": 6,
+}
+# How each split was used. holdout2 and holdout3 were scored untouched first (29.7% -> 51.6%
+# and 17.5% -> 22.2% indirect recall), then their misses were used for tuning.
 CRISIS_SPLIT_LABELS = {
     "all": "all rows",
     "dev": "dev, tuned on",
     "tune": "tune, tuned on",
     "holdout": "holdout, never tuned on",
-    "holdout2": "holdout2, never tuned on",
+    "holdout2": "holdout2, tuned on after first score",
+    "holdout3": "holdout3, tuned on after first score",
+    "holdout4": "holdout4, never tuned on",
 }
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from voice_companion.dialogue.coder import (
+    CONTEXT_FEATURES,
+    FEATURES,
     ROADBLOCKS,
     CoderFile,
     code_utterance,
     content_words,
+    reflection_features,
+    reflection_probability,
     shared_content,
 )
 from voice_companion.errors import PromptsError
@@ -185,6 +192,98 @@ def test_context_reveals_a_reflection_made_of_the_persons_words() -> None:
     assert code_utterance("A new beginning, moving to the coast.").reflection is None
 
 
+@pytest.mark.parametrize(
+    ("line", "person"),
+    [
+        (
+            "You can take it once a day, with food, and it will help lower your cholesterol.",
+            "Okay. So how do I take it?",
+        ),
+        ("You should call your doctor if you feel dizzy.", "I feel dizzy sometimes."),
+        (
+            "If you want, we can look at some of the options next time you come in.",
+            "I guess so.",
+        ),
+        ("Let me tell you a bit about how this program works.", "Okay."),
+        (
+            "Research shows that most people who quit need several attempts.",
+            "I tried to quit before and failed.",
+        ),
+        ("Hi, thanks for coming in today.", None),
+    ],
+)
+def test_information_advice_and_structuring_are_not_reflections(
+    line: str, person: str | None
+) -> None:
+    assert code_utterance(line, context=person).reflection is None
+
+
+@pytest.mark.parametrize(
+    ("line", "person"),
+    [
+        ("Probably a six.", "Probably a six, I would say."),
+        ("Inner harmony, health and security.",
+         "Number four is inner harmony, and number five is security."),
+        ("So you went back to work after the funeral.",
+         "I went back to work right after the funeral."),
+        ("So you stopped drinking last week, and it has been hard.",
+         "I stopped drinking last week. It has been really hard."),
+    ],
+)
+def test_fragments_and_restatements_of_the_persons_words_are_reflections(
+    line: str, person: str
+) -> None:
+    assert code_utterance(line, context=person).reflection == "simple"
+
+
+def test_a_double_sided_reflection_after_ambivalence_is_complex() -> None:
+    codes = code_utterance(
+        "It sounds like part of you wants to quit and part of you enjoys it.",
+        context="I like smoking but I know I should stop.",
+    )
+    assert codes.reflection == "complex"
+
+
+@pytest.mark.parametrize("line", ["Mm-hmm. Okay.", "Right.", "Yeah, yeah.", "Okay, sure."])
+def test_backchannels_are_not_reflections_even_after_rich_talk(line: str) -> None:
+    person = "I stopped drinking last week and it has been really hard on me."
+    assert code_utterance(line, context=person).reflection is None
+
+
+def test_a_question_asked_without_its_question_mark_is_heard() -> None:
+    line = "Okay. Well, how confident are you that you could cut down if you wanted to-"
+    assert code_utterance(line).question == "open"
+    # "What you're saying is..." opens a reflection, not a question.
+    codes = code_utterance("What you're saying is that you want to quit.")
+    assert codes.question is None and codes.reflection is not None
+
+
+def test_the_persons_own_question_given_back_is_not_the_counsellors_question() -> None:
+    person = "What are you talking about, a few months down the line?"
+    reply = "What are you talking about, a few months down the line. What comes up for you?"
+    assert "interrogating" not in code_utterance(reply, context=person).roadblocks
+    assert "interrogating" in code_utterance(reply).roadblocks
+
+
+def test_reflection_features_name_every_feature_and_use_the_persons_words() -> None:
+    line = "So you went back to work after the funeral."
+    person = "I went back to work right after the funeral."
+    alone = reflection_features(line)
+    heard = reflection_features(line, context=person)
+    assert set(alone) == set(heard) == set(FEATURES)
+    assert heard["context_share"] == 1.0 and alone["context_share"] == 0.0
+    assert reflection_probability(heard) > reflection_probability(alone)
+    # Without the person's words, the context features take the values the model file gives.
+    defaults = load_prompts("coder", CoderFile).model.no_context
+    assert {name: alone[name] for name in CONTEXT_FEATURES} == defaults
+
+
+def test_a_spoken_tag_in_the_persons_words_is_not_their_question() -> None:
+    line = "It hurt."
+    assert reflection_features(line, context="It just hurt, you know?")["context_question"] == 0
+    assert reflection_features(line, context="What should I do?")["context_question"] == 1
+
+
 def test_minimal_encouragers_are_nothing() -> None:
     for line in ("Mm-hmm.", "Okay.", "Right.", "Uh-huh.", ""):
         codes = code_utterance(line)
@@ -206,3 +305,76 @@ def test_a_broken_coder_file_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "coder.toml").write_text(broken)
     with pytest.raises(PromptsError, match="coder.toml"):
         load_prompts("coder", CoderFile, folder)
+
+
+def test_a_coder_file_missing_a_model_weight_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    text = (ROOT / "prompts" / "coder.toml").read_text()
+    weights = text.index("[model.weights]")
+    line_start = text.index("\nhedge = ", weights) + 1
+    line_end = text.index("\n", line_start) + 1
+    (folder / "coder.toml").write_text(text[:line_start] + text[line_end:])
+    with pytest.raises(PromptsError, match="coder.toml.*model"):
+        load_prompts("coder", CoderFile, folder)
+
+
+def _benchmark() -> object:
+    if "dialogue_eval" in sys.modules:  # loaded by tests/test_dialogue_eval.py
+        return sys.modules["dialogue_eval"]
+    spec = importlib.util.spec_from_file_location(
+        "dialogue_eval", ROOT / "benchmarks" / "dialogue_eval.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dialogue_eval"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _annotated(transcript: str, turns: list[tuple[str, str, bool]]) -> list[dict]:
+    rows = []
+    for uid, (who, text, reflection) in enumerate(turns):
+        asks = who == "therapist" and text.endswith("?")
+        rows.append({
+            "transcript_id": transcript, "utterance_id": str(uid), "interlocutor": who,
+            "utterance_text": text, "annotator_id": "1",
+            "reflection_exists": str(reflection) if who == "therapist" else "n/a",
+            "question_exists": str(asks) if who == "therapist" else "n/a",
+            "reflection_subtype": "simple" if reflection else "n/a",
+            "question_subtype": "open" if asks else "n/a",
+        })
+    return rows
+
+
+def test_the_reflection_model_is_fitted_on_the_development_half_only() -> None:
+    bench: Any = _benchmark()
+    dev: list[dict] = []
+    for t in range(0, 20, 2):
+        dev += _annotated(str(t), [
+            ("client", f"I stopped drinking {t} days ago and it has been hard.", False),
+            ("therapist", f"So you stopped {t} days ago, and it has been hard.", True),
+            ("client", "Yeah.", False),
+            ("therapist", "What would you like to happen next?", False),
+            ("client", "I don't know.", False),
+            ("therapist", "You can take the tablets twice a day with food.", t % 4 == 0),
+        ])
+    # The held-out half says the opposite of everything: it must not move the model.
+    heldout: list[dict] = []
+    for t in range(1, 20, 2):
+        heldout += _annotated(str(t), [
+            ("client", "I stopped drinking and it has been hard.", False),
+            ("therapist", "So you stopped, and it has been hard.", False),
+            ("client", "Yeah.", False),
+            ("therapist", "You can take the tablets twice a day with food.", True),
+        ])
+    fitted = bench.fit_reflection_model(dev + heldout)
+    assert fitted == bench.fit_reflection_model(dev)
+    assert fitted["fitted_on"] == 30
+    text = bench.reflection_model_toml(fitted)
+    assert text.startswith("[model]\n") and "[model.weights]" in text
+
+    out = bench.coder_agreement(dev + heldout)
+    assert out["utterances"] == 50
+    assert out["development"]["utterances"] == 30 and out["heldout"]["utterances"] == 20
+    assert [m.name for m in bench.coder_rows(out)][0].endswith("held-out half")

@@ -307,14 +307,14 @@ def test_rows_say_pass_and_fail() -> None:
         "p95_ms": 4.0,
     }
     result = {"scenarios": metrics, "crisis": {
-        "all/explicit": {"recall": 1.0}, "holdout/indirect": {"recall": 0.5},
-        "all/idiom": {"false_alarm": 0.01},
+        "all/explicit": {"recall": 1.0, "n": 40}, "holdout/indirect": {"recall": 0.5, "n": 20},
+        "all/idiom": {"false_alarm": 0.01, "n": 100},
     }}
     rows = {m.name: m for m in E.build_rows(result)}
     assert rows["reflections : questions (engine acts)"].passed("scenarios") is True
     assert rows["reflections : questions (coder)"].passed("scenarios") is False
     assert rows["template reused within 20 turns"].passed("scenarios") is False
-    assert rows["crisis recall, indirect (holdout only)"].passed("scenarios") is False
+    assert rows["crisis recall, indirect (holdout, never tuned on)"].passed("scenarios") is False
     assert rows["false alarms on idioms (all rows)"].passed("scenarios") is True
     assert rows["reflections : questions (engine acts)"].passed("annomi") is None
     assert E.format_value(rows["complex share of reflections (engine)"], "scenarios") == "60.0%"

@@ -80,7 +80,8 @@ FEATURES: tuple[str, ...] = (
     "context_question",  # the person's last turn asked a question
 )
 # Features that need the person's words: without them they take the values in
-# ``[model.no_context]`` (their average over the fitting data).
+# ``[model.no_context]`` (their average over the fitting data, but none of the person's words
+# counted as given back).
 CONTEXT_FEATURES: tuple[str, ...] = (
     "context_share",
     "context_shared",
@@ -352,8 +353,13 @@ def _clauses(rules: _Compiled, body: str) -> list[str]:
     return out
 
 
-def _question_kind(rules: _Compiled, body: str, marked: bool, unpunctuated: bool) -> str | None:
-    """"open", "closed", "statement" (a statement said as a question) or None."""
+def _question_kind(
+    rules: _Compiled, body: str, marked: bool, unpunctuated: bool, heard: str = ""
+) -> str | None:
+    """"open", "closed", "statement" (a statement said as a question) or None.
+
+    ``heard`` is the person's words (prepared): a question without its question mark that only
+    gives back what they asked ("what are you talking about") is theirs, not a question."""
     clauses = _clauses(rules, body)
     is_open = any(rules.open.search(c) for c in clauses) and not rules.tag.search(body)
     is_closed = any(rules.wh_start.search(c) or rules.aux_start.search(c) for c in clauses)
@@ -363,7 +369,10 @@ def _question_kind(rules: _Compiled, body: str, marked: bool, unpunctuated: bool
         if rules.wonder.search(body):
             return "closed"  # "I wonder if you've thought about it."
         starts = rules.wh_start.search(body) or rules.aux_start.search(body)
-        if not (unpunctuated and starts) and not rules.wh_asking.search(body):
+        asking = rules.wh_asking.search(body) and not (
+            heard and " ".join(body.split()[:4]) in heard
+        )
+        if not (unpunctuated and starts) and not asking:
             return None
     if is_open:
         return "open"
@@ -454,15 +463,18 @@ class _Sentence:
         return self.kind in ("open", "closed")
 
 
-def _analyse(rules: _Compiled, prepared: str, context_words: set[str] | None) -> list[_Sentence]:
-    """The sentences of a prepared utterance that say something (acknowledgements dropped)."""
+def _analyse(
+    rules: _Compiled, prepared: str, context_words: set[str] | None, heard: str = ""
+) -> list[_Sentence]:
+    """The sentences of a prepared utterance that say something (acknowledgements dropped);
+    ``heard`` is the person's words, prepared."""
     unpunctuated = re.search(r"[.!?]", prepared) is None
     out = []
     for sentence, marked in _sentences(prepared):
         body = _strip_lead(rules, sentence)
         if not body or rules.minimal.search(body):
             continue
-        kind = _question_kind(rules, body, marked, unpunctuated)
+        kind = _question_kind(rules, body, marked, unpunctuated, heard)
         score, strong = (0, False)
         if kind not in ("open", "closed"):
             score, strong = _reflection_score(rules, body, context_words, kind == "statement")
@@ -487,6 +499,7 @@ def _content(rules: _Compiled, text: str) -> set[str]:
 
 
 def _density(rx: re.Pattern[str], text: str) -> float:
+    """Matches of ``rx`` per square root of the words of ``text``."""
     return len(rx.findall(text)) / math.sqrt(max(1, len(text.split())))
 
 
@@ -498,6 +511,7 @@ def _features(
     context: str | None,
     history: str | None,
 ) -> dict[str, float]:
+    """Every feature of ``FEATURES`` for one analysed utterance (see ``reflection_features``)."""
     cues = rules.cues
     statements = [s for s in sentences if not s.asks]
     plain = cues["spoken_fillers"].sub(" ", " ".join(s.body for s in statements))
@@ -562,18 +576,25 @@ def _features(
     return f
 
 
+def _heard(history: str | None, context: str | None) -> str:
+    """Everything the person said (``history``, else ``context``), prepared."""
+    quoted = history if history is not None else context
+    return prepare(quoted) if quoted else ""
+
+
 def reflection_features(
     text: str, context: str | None = None, history: str | None = None
 ) -> dict[str, float]:
     """The features the reflection model weighs, by name (see ``FEATURES``).
 
     ``context`` is the person's last turn and ``history`` what they have said so far (default:
-    ``context``); without a context the context features take their average values.
+    ``context``); without a context the context features take the values in
+    ``[model.no_context]`` of coder.toml.
     """
     rules = _rules()
     prepared = prepare(text)
     context_words = content_words(context) if context else None
-    sentences = _analyse(rules, prepared, context_words)
+    sentences = _analyse(rules, prepared, context_words, _heard(history, context))
     return _features(rules, text, prepared, sentences, context, history)
 
 
@@ -598,7 +619,7 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
     if not prepared:
         return codes
     context_words = content_words(context) if context else None
-    sentences = _analyse(rules, prepared, context_words)
+    sentences = _analyse(rules, prepared, context_words, _heard(history, context))
     questions = [s.kind for s in sentences if s.kind is not None]
     if questions:
         codes.question = "open" if "open" in questions else "closed"
