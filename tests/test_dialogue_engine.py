@@ -388,3 +388,13 @@ def test_spoken_style() -> None:
         sentences = [s for s in re.split(r"(?<=[.?!])\s+", reply.text) if s]
         assert all(len(s.split()) <= 32 for s in sentences), reply.text
         assert reply.text[0].isupper()
+
+
+def test_repeated_crisis_turns_never_get_the_very_same_words():
+    from voice_companion.dialogue import create_engine
+
+    engine = create_engine(locale="US")
+    engine.greet()
+    replies = [engine.respond("i want to kill myself") for _ in range(8)]
+    assert all(r.safety is not None and "nine eight eight" in r.text for r in replies)
+    assert len({r.text for r in replies}) == len(replies)

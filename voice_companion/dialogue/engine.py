@@ -91,6 +91,7 @@ class ReflectiveEngine:
         self.said: set[str] = set()
         self.reflections = self.complex = self.questions = 0
         self.crisis = False
+        self.crisis_replies = 0
         self.named: list[str] = []
         self.last_question = self.last_affirm = self.last_link = -10
         self.substantive = self.summary_at = 0
@@ -167,9 +168,14 @@ class ReflectiveEngine:
         if safety is not None:
             first = not self.crisis
             self.crisis = True
-            spoken = crisis_reply(safety.category, self.locale, first)
+            self.crisis_replies += 1
+            spoken = crisis_reply(safety.category, self.locale, first, self.crisis_replies - 2)
+            ids: list[str] = []
+            if spoken in self.said:  # help lines again, but never the very same words twice
+                pick = self.book.pick("hard.crisis_check_in", {}, self.turn, stale_ok=True)
+                spoken, ids = f"{pick.text} {spoken}", [pick.template_id]
             return self._commit(Reply(text=spoken, acts=["safety"], emotions=turn.emotions,
-                                      safety=safety), [], kind="safety")
+                                      safety=safety), ids, kind="safety")
         if "empty" in turn.flags:
             return self.silence_prompt()
         if "goodbye" in turn.flags and not turn.feel:
