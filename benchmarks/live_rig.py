@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,11 @@ class StampedRecorder:
         with self._lock:
             return self.time_at(self._n)
 
+    def last_sound(self) -> float | None:
+        """Time of the last sound received so far."""
+        with self._lock:
+            return self.time_at(self._last_loud) if self._last_loud >= 0 else None
+
     def quiet_for(self) -> float:
         """Seconds since the last sound (the whole recording when there was none)."""
         with self._lock:
@@ -135,6 +141,10 @@ class StampedRecorder:
         last = loud[gaps[0]] if gaps.size else loud[-1]
         return start + (last + 1) / RATE
 
+    def save(self, path: Path) -> None:
+        """Write the whole recording as 16-bit WAV (for looking at a run afterwards)."""
+        write_wav16(path, self.audio())
+
     def close(self) -> None:
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGINT)
@@ -144,6 +154,17 @@ class StampedRecorder:
                 self._proc.kill()
                 self._proc.wait()
         self._thread.join(timeout=2)
+
+
+def write_wav16(path: Path, audio: np.ndarray, lead_s: float = 0.0) -> None:
+    """Write 16 kHz mono float audio as 16-bit WAV, after ``lead_s`` of silence."""
+    data = np.concatenate([np.zeros(int(lead_s * RATE), np.float32), audio])
+    pcm = (np.clip(data, -1, 1) * 32767).astype("<i2").tobytes()
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(pcm)
 
 
 def locate(recorder: StampedRecorder, clip: np.ndarray, t0: float, t1: float,

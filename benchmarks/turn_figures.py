@@ -90,7 +90,9 @@ def latency_figures(rows: Sequence[dict], label: str, key: str, min_n: int = 20)
     notes = []
     if len(rows) - n:
         notes.append(f"{len(rows) - n} of {len(rows)} plays gave no single answered turn")
-    if n < min_n:
+    if not rows:
+        notes.append("no clips played: the run was out of time")
+    elif n < min_n:
         notes.append(f"only {n} turns (≥ {min_n} wanted)")
     note = "; ".join(notes)
     figs = [
@@ -164,34 +166,44 @@ def noise_figure(session: Session) -> tuple[Figure, list[dict]]:
 
 
 def own_voice_figures(sessions: Sequence[Session]) -> tuple[list[Figure], dict]:
-    """Answered turns that no played person's clip explains, or that replay its own reply."""
-    false_turns: list[str] = []
+    """Turns from the companion's own voice: leaked through the loopback (answered turns that
+    no played clip explains) or its last reply replayed into the microphone."""
+    leaked: list[str] = []
+    replayed: list[dict[str, Any]] = []
     echo_turns: list[str] = []
-    dropped_own = utterances = 0
+    utterances = 0
     for session in sessions:
         all_turns = session.turns()
         utterances += len(session.talk.replies())
-        person = {t.index for p in session.plays if p.kind not in ("own_reply", "echo")
-                  for t in p.turns(all_turns)}
-        echo = {t.index for p in session.plays if p.kind == "echo" for t in p.turns(all_turns)}
-        for t in all_turns:
-            dropped_own += t.ignored == "own voice"
-            if t.answered and t.index in echo:
-                echo_turns.append(t.text)
-            elif t.answered and t.index not in person:
-                false_turns.append(t.text)
-    replayed = sum(p.kind == "own_reply" for s in sessions for p in s.plays)
+        played = {t.index for p in session.plays for t in p.turns(all_turns)}
+        leaked += [t.text for t in all_turns if t.answered and t.index not in played]
+        for play in session.plays:
+            heard = play.turns(all_turns)
+            if play.kind == "own_reply":
+                replayed.append({"heard": [t.text for t in heard],
+                                 "answered": [t.text for t in heard if t.answered],
+                                 "dropped_as": [t.ignored for t in heard if not t.answered]})
+            elif play.kind == "echo":
+                echo_turns += [t.text for t in heard if t.answered]
+    answered_replays = sum(bool(r["answered"]) for r in replayed)
+    total = len(leaked) + answered_replays
+    replay_note = "; ".join(f"heard {r['heard'] or '∅'}, dropped as {r['dropped_as'] or '-'}"
+                            for r in replayed)
     figs = [
-        Figure("own_voice_turns", "Turns from its own voice (speaker → mic loopback)",
-               str(len(false_turns)), "0", not false_turns, utterances,
-               f"{utterances} utterances leaked into the mic; its last reply replayed into "
-               f"the mic {replayed}×; {dropped_own} heard and dropped as own voice"),
+        Figure("own_voice_turns", "Turns from its own voice", str(total), "0", total == 0,
+               utterances + len(replayed), "leaked through the loopback + replayed replies"),
+        Figure("own_voice_leaks", "  leaked through the speaker → mic loopback",
+               str(len(leaked)), "0", not leaked, utterances,
+               f"every one of {utterances} utterances leaked into the mic (30 ms)"),
+        Figure("own_voice_replay", "  its last reply replayed into the mic after it ended",
+               f"{answered_replays} of {len(replayed)} answered", "0",
+               answered_replays == 0 if replayed else None, len(replayed), replay_note),
         Figure("echo_fixture_turns", f"  turns from {ECHO_FIXTURE} (played after a reply)",
                str(len(echo_turns)), "0 (info)", None, 1,
                "its voice, but words it did not say this session: only the last reply is "
                "recognised, so it is taken for a person"),
     ]
-    return figs, {"false_turns": false_turns, "echo_turns": echo_turns}
+    return figs, {"leaked": leaked, "replayed": replayed, "echo_turns": echo_turns}
 
 
 # -- first words --------------------------------------------------------------------------------

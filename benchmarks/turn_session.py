@@ -21,7 +21,7 @@ from pulse_rig import Pulse
 from voice_companion.audio import load_file
 from voice_companion.fixtures import Fixture
 
-QUIET_S = 1.0  # speaker silence that means the companion has finished a reply
+QUIET_S = 0.8  # speaker silence that ends a reply (gaps inside replies are ≤ 0.35 s)
 
 
 @dataclass
@@ -179,18 +179,34 @@ class Session:
         play.file_t0 = locate(self.mic, load_file(play.path), play.start_t - 0.1,
                               play.start_t + 2.0)
 
-    def settle(self, not_before: float, timeout: float = 45.0) -> bool:
+    def settle(self, not_before: float, timeout: float = 30.0) -> bool:
         """Wait until no turn is open, every answered turn has been spoken and all is quiet."""
         end = time.monotonic() + timeout
         while time.monotonic() < end and self.talk.alive:
             events = self.talk.poll_events()
-            pending = any(t.answered and t.reply_t is None for t in heard_turns(events))
+            turns = heard_turns(events)
+            pending = any(t.answered and t.reply_t is None for t in turns)
             player_done = self._player is None or self._player.poll() is not None
             if (time.monotonic() >= not_before and player_done and not _turn_open(events)
-                    and not pending and self.spk.quiet_for() >= QUIET_S):
+                    and not pending and self._reply_over(turns)):
                 return True
             time.sleep(0.05)
         return False
+
+    def _reply_over(self, turns: Sequence[HeardTurn]) -> bool:
+        """The speaker has been quiet for QUIET_S, after the sound of the latest reply.
+
+        The timeline says when a reply started before its sound reaches the recording, so a
+        quiet recording alone does not prove the reply is over.
+        """
+        replies = [t.reply_t for t in turns if t.reply_t is not None]
+        caught_up = time.monotonic() - self.spk.now() < 0.3
+        if not caught_up or self.spk.quiet_for() < QUIET_S:
+            return False
+        if not replies:
+            return True
+        last = self.spk.last_sound()
+        return last is not None and last >= replies[-1] - 0.2
 
     def turns(self) -> list[HeardTurn]:
         return heard_turns(self.talk.poll_events())

@@ -15,9 +15,9 @@ A. ``--no-earcons``, with a PulseAudio loopback from the speaker into the microp
    complete-turn fixtures (twice in a full run), the pause fixtures, the noise / breath / silence
    fixtures, then the program's own last reply replayed into the microphone and
    ``echo_companion_reply.flac``. Each clip is played once the previous reply has finished.
-B. Earcons on (the default), same loopback: a few complete turns, as time allows.
 C. ``--barge-in``, no loopback: "what can I say?" (espeak-ng; the spoken help is long), then
    speech fixtures and "what can I say?" again, each played while the reply before it is spoken.
+B. Earcons on (the default), the loopback again: a few complete turns, as time allows.
 
 Each session's start gives one start-to-"listening" sample. Not covered: the 25-second
 ``turn_long_day_story.flac`` (its pauses are after complete sentences, not unfinished words).
@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from live_rig import RATE, StampedRecorder, TalkProcess, cpu_seconds  # noqa: E402
+from live_rig import RATE, StampedRecorder, TalkProcess, cpu_seconds, write_wav16  # noqa: E402
 from pulse_rig import Pulse, pulse_missing_reason, running_pulse  # noqa: E402
 from turn_figures import (  # noqa: E402
     ECHO_FIXTURE,
@@ -72,7 +71,9 @@ from voice_companion.fixtures import Fixture, fixtures_of_kind, get_fixture  # n
 
 IDLE_S = 20.5
 SILENCE_PROMPT_S = "600"
-BUDGET_S = 560.0  # the earcon session gives up its turns when the run nears 10 minutes
+BUDGET_S = 550.0  # the run must end within 10 minutes: later clips are skipped near this
+A_RESERVE_S = 95.0  # what A's last clips, C and B's start need at least
+EARCON_TURN_S = 16.0  # one complete turn with its reply
 Log = Callable[[str], None]
 
 
@@ -114,17 +115,6 @@ def baseline_transcripts(fixtures: Sequence[Fixture]) -> dict[str, str]:
     return result
 
 
-def write_wav16(path: Path, audio: np.ndarray, lead_s: float = 0.5) -> None:
-    """Write 16 kHz mono audio as 16-bit WAV, after ``lead_s`` of silence."""
-    data = np.concatenate([np.zeros(int(lead_s * RATE), np.float32), audio])
-    pcm = (np.clip(data, -1, 1) * 32767).astype("<i2").tobytes()
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(pcm)
-
-
 def record_reply(session: Session, turn: HeardTurn, out: Path) -> bool:
     """Cut the companion's spoken reply to ``turn`` out of the speaker recording."""
     if turn.reply_t is None:
@@ -134,7 +124,7 @@ def record_reply(session: Session, turn: HeardTurn, out: Path) -> bool:
         return False
     end = session.spk.sound_end(start, gap_s=0.8, limit_s=40) or start
     audio, _ = session.spk.segment(start - 0.05, end + 0.1)
-    write_wav16(out, audio)
+    write_wav16(out, audio, lead_s=0.5)
     return audio.size > RATE // 2
 
 
@@ -162,8 +152,12 @@ def idle_cpu(pid: int, seconds: float) -> list[float]:
 
 # -- sessions ---------------------------------------------------------------------------------
 
-def main_session(session: Session, plan: Plan, folder: Path, log: Log) -> list[float]:
-    """Session A: idle CPU, complete turns, pauses, noise, own voice. Returns the CPU samples."""
+def main_session(session: Session, plan: Plan, folder: Path, deadline: float,
+                 log: Log) -> list[float]:
+    """Session A: idle CPU, complete turns, pauses, noise, own voice. Returns the CPU samples.
+
+    Clips not started by ``deadline`` are skipped (and the figures say how many were played).
+    """
     session.ready()
     log(f"A: listening {session.startup.to_listening_s:.2f} s after start; idle CPU "
         f"for {IDLE_S} s")
@@ -171,6 +165,9 @@ def main_session(session: Session, plan: Plan, folder: Path, log: Log) -> list[f
     order = [*plan.speech, *plan.pauses, *plan.quiet]
     order += plan.speech * (plan.speech_passes - 1)
     for i, fx in enumerate(order, 1):
+        if time.monotonic() > deadline:
+            log(f"A: out of time; {len(order) - i + 1} clips skipped")
+            break
         play = session.play(fx.path, fx.kind, fx)
         log(f"A: {i}/{len(order)} {fx.name}{'' if play.settled else ' (did not settle)'}")
     answered = [t for t in session.turns() if t.answered and t.reply_t is not None]
@@ -192,7 +189,7 @@ def earcon_session(session: Session, turns: Sequence[Fixture], deadline: float,
     session.ready()
     log(f"B: listening {session.startup.to_listening_s:.2f} s after start")
     for fx in turns:
-        if time.monotonic() > deadline:
+        if time.monotonic() + EARCON_TURN_S > deadline:
             log("B: out of time; the remaining earcon turns are skipped")
             return
         play = session.play(fx.path, fx.kind, fx)
@@ -243,7 +240,7 @@ class Results:
     interruptions: list[Interruption]
 
 
-def run_sessions(plan: Plan, folder: Path, began: float, log: Log) -> Results:
+def run_sessions(plan: Plan, folder: Path, began: float, log: Log, keep: bool) -> Results:
     (folder / "pulse").mkdir(parents=True, exist_ok=True)
     with running_pulse(folder / "pulse") as pulse:
         spk = StampedRecorder(pulse.env, "spk.monitor")
@@ -255,23 +252,28 @@ def run_sessions(plan: Plan, folder: Path, began: float, log: Log) -> Results:
                                  "sink=mic", "latency_msec=30").stdout.decode().strip()
             a = new_session(pulse, spk, mic, folder / "A", "--no-earcons")
             try:
-                cpu = main_session(a, plan, folder, log)
+                cpu = main_session(a, plan, folder, began + BUDGET_S - A_RESERVE_S, log)
             finally:
                 rc_a = a.talk.stop()
-            b = new_session(pulse, spk, mic, folder / "B")
-            try:
-                earcon_session(b, plan.earcon_turns, began + BUDGET_S - 90, log)
-            finally:
-                rc_b = b.talk.stop()
             pulse.run("pactl", "unload-module", loopback)
             c = new_session(pulse, spk, mic, folder / "C", "--barge-in", "--no-earcons")
             try:
                 interruptions = barge_in_session(c, plan, folder, log)
             finally:
                 rc_c = c.talk.stop()
+            pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor",
+                      "sink=mic", "latency_msec=30")
+            b = new_session(pulse, spk, mic, folder / "B")
+            try:
+                earcon_session(b, plan.earcon_turns, began + BUDGET_S, log)
+            finally:
+                rc_b = b.talk.stop()
         finally:
             spk.close()
             mic.close()
+            if keep:
+                spk.save(folder / "spk.wav")
+                mic.save(folder / "mic.wav")
     return Results((a, b, c), (rc_a, rc_b, rc_c), cpu, interruptions)
 
 
@@ -325,7 +327,7 @@ def main() -> int:
     baseline = baseline_transcripts(plan.speech)
     cpu_before, sessions_began = os.times(), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="turn-taking-") as tmp:
-        results = run_sessions(plan, args.keep or Path(tmp), began, log)
+        results = run_sessions(plan, args.keep or Path(tmp), began, log, args.keep is not None)
     figures, details = figures_of(results, baseline)
     elapsed = time.monotonic() - began
     own = os.times()

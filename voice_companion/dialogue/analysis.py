@@ -311,7 +311,8 @@ class Analyser:
     def _reflectable(self, clause: Clause, turn: Turn) -> tuple[float, list[str]] | None:
         words = self.soften_swears(strip_discourse([w for w in clause.words]))
         low = [w.lower() for w in words]
-        if len(low) < 2 or low[0] in _QUESTION_START or " ".join(low) in _HEDGE_CLAUSES:
+        opener = low[0].split("-")[-1] if low else ""  # a stutter: "wha-what"
+        if len(low) < 2 or opener in _QUESTION_START or " ".join(low) in _HEDGE_CLAUSES:
             return None
         if any(w in self.swears for w in low) or "why" in low:
             return None
