@@ -141,3 +141,52 @@ def test_audio_is_stored_only_when_the_person_turns_it_on(settings):
     on = conv.handle("I'm tired.", wav).turn_id
     assert conv.journal.audio(off) is None
     assert conv.journal.audio(on) == wav
+
+
+def test_three_sessions_follow_up_only_on_what_was_said(settings):
+    """Session 1 mentions an event and a worry; sessions 2 and 3 follow up on them, and every
+    recollection (check-ins and "last time" links) traces back to a stored turn."""
+    import re
+
+    day1 = datetime.now() - timedelta(days=4)
+    first = Conversation(settings, Journal.open(settings.data_dir), clock=lambda: day1)
+    first.start()
+    first.handle("My job interview is tomorrow and I'm really nervous about it.")
+    first.handle("I'm also worried about my dad's health.")
+    first.close()
+    first.journal.close()
+
+    recollections: list[str] = []
+    check_ins = []
+    for offset in (2, 3):
+        day = day1 + timedelta(days=offset)
+        conv = Conversation(settings, Journal.open(settings.data_dir), clock=lambda day=day: day)
+        greeting = conv.start()
+        if conv.check_in is not None:
+            check_ins.append(conv.check_in)
+            assert conv.check_in.text in greeting.text
+        replies = [greeting.text]
+        for text in ("It went okay I think.", "Work has been stressful lately.",
+                     "I keep thinking about my dad."):
+            replies.append(conv.handle(text).reply.text)
+        recollections += [r for r in replies if re.search(r"last time|last week|earlier", r, re.I)]
+        traced = {t.text: conv.journal.trace(t) for t in conv.journal.threads()}
+        assert all(turn is not None for turn in traced.values())
+        for thread in check_ins:  # a check-in is about words the person really said
+            source = conv.journal.trace(thread)
+            assert source is not None
+            said = source.transcript.lower()
+            days = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+            skip = days | {"your", "the", "a", "on", "about"}
+            words = [w for w in thread.text.lower().split() if w not in skip]
+            assert words and all(w in said for w in words), (thread.text, said)
+        conv.close()
+        conv.journal.close()
+    assert any("interview" in t.text for t in check_ins)  # the event came back
+    assert len({t.id for t in check_ins}) == len(check_ins)  # nothing raised twice
+    journal = Journal.open(settings.data_dir)
+    stored = " ".join(t.transcript.lower() for t in journal.turns())
+    journal.close()
+    for reply in recollections:  # a recollection only ever quotes the person's own words
+        for quoted in re.findall(r"(?:your|the) ([a-z' ]+?)(?:[.,?]|$)", reply.lower()):
+            assert any(w in stored for w in quoted.split() if len(w) > 2), (reply, quoted)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,12 +51,14 @@ class Conversation:
     silence_prompted: bool = False
     turns: int = 0
     history: list[tuple[str, str]] = field(default_factory=list)
+    clock: Callable[[], datetime] = datetime.now  # a test may script the days
     _safety: SafetyDetector = field(default_factory=SafetyDetector)
 
-    def start(self, now: datetime | None = None) -> Reply:
+    def start(self) -> Reply:
         """Open the session: pick at most one thread to check in on, and greet."""
+        now = self.clock()
         self.check_in = self.journal.due_thread(now)
-        memory = self.journal.open_threads()
+        memory = self.journal.open_threads(now)
         if self.engine is None:
             self.engine = create_engine(locale=self.settings.locale, memory=memory)
         self.session_id = self.journal.start_session(now)
@@ -91,7 +94,9 @@ class Conversation:
         elapsed = (time.perf_counter() - start) * 1000
         if self.check_in is not None:
             declined = is_decline(text)
-            self.journal.resolve_thread(self.check_in.id, "declined" if declined else "answered")
+            self.journal.resolve_thread(
+                self.check_in.id, "declined" if declined else "answered", at=self.clock()
+            )
             self.check_in = None
         turn_id = self.journal.add_turn(
             self.session_id,
@@ -100,6 +105,7 @@ class Conversation:
             acts=reply.acts,
             emotions=reply.emotions,
             safety=reply.safety.category if reply.safety else None,
+            at=self.clock(),
             audio_wav=audio_wav if self.settings.store_audio else None,
         )
         self.turns += 1
@@ -125,7 +131,7 @@ class Conversation:
         """End the session with a closing summary."""
         assert self.engine is not None
         reply = self.engine.close()
-        self.journal.end_session(self.session_id)
+        self.journal.end_session(self.session_id, self.clock())
         return reply
 
     # -- voice commands ------------------------------------------------------------------------
@@ -170,7 +176,7 @@ class Conversation:
             text = (self.journal.last_session_recap(self.session_id) or None) if saving else None
             variant = "empty" if saving else "no_journal"
         elif cmd is Command.READ_WEEK:
-            since = datetime.now() - timedelta(days=7)
+            since = self.clock() - timedelta(days=7)
             text = (self.journal.period_summary(since) or None) if saving else None
             variant = "empty" if saving else "no_journal"
         if text is None:
