@@ -126,3 +126,14 @@ def test_flush_closes_a_turn_at_end_of_stream():
     assert [e for e, _ in events] == [Event.START]
     closing = list(seg.flush())
     assert closing[-1][0] is Event.END and closing[-1][1].hint is None
+
+
+def test_a_numpy_boolean_from_a_model_still_counts_as_finished():
+    ep = Endpointer(CFG)
+    t = 0.0
+    for _ in range(round(1.0 / FRAME_S)):
+        t += FRAME_S
+        ep.push(t, 0.9)
+    ep.push(t + FRAME_S, 0.0)
+    ep.set_unfinished(np.float64(0.9) < 0.5)  # np.False_, as a probability test gives
+    assert ep.wait_s(t) == CFG.short_wait_s

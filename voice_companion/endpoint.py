@@ -92,7 +92,7 @@ class Endpointer:
 
     def set_unfinished(self, unfinished: bool | None) -> None:
         """Tell whether the words up to the current pause are unfinished (``None``: unknown)."""
-        self._unfinished = unfinished
+        self._unfinished = None if unfinished is None else bool(unfinished)
 
     def wait_s(self, now: float) -> float:
         """How long the current pause must last to end the turn."""

@@ -173,7 +173,11 @@ class Talk:
             return
         future, frames = self.hint
         self.hint = None
-        self.segmenter.set_hint(future.result(), frames)
+        result = future.result()
+        self.segmenter.set_hint(result, frames)
+        self.timeline.log("hint", asr_ms=round(result.seconds * 1000, 1),
+                          unfinished=result.unfinished, frames=frames,
+                          paused=self.segmenter.endpointer.paused)
 
     # -- a finished turn --------------------------------------------------------------------
 

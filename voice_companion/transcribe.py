@@ -66,7 +66,7 @@ class Transcript:
         """
         from voice_companion.completeness import is_unfinished
 
-        return is_unfinished(self.text) or self.last_word_prob < UNSURE_LAST_WORD
+        return bool(is_unfinished(self.text) or self.last_word_prob < UNSURE_LAST_WORD)
 
 
 def resolve_model(name_or_path: str) -> tuple[str, str]:
@@ -183,7 +183,7 @@ class Transcriber:
                 no_speech = max(no_speech, seg.no_speech_prob)
                 logprob = min(logprob, seg.avg_logprob)
                 if seg.words:
-                    last_prob = seg.words[-1].probability
+                    last_prob = float(seg.words[-1].probability)
         text = " ".join(t for t in kept if t).strip()
         if is_hallucination(text, audio.size / RATE, no_speech):
             text = ""
