@@ -186,6 +186,13 @@ def locate(recorder: StampedRecorder, clip: np.ndarray, t0: float, t1: float,
     return start + lag / RATE if score >= min_corr else None
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from ``/proc/stat``."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` (all its threads), in seconds."""
     stat = Path(f"/proc/{pid}/stat").read_text()

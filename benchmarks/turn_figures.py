@@ -65,7 +65,7 @@ def latency_rows(session: Session) -> list[dict[str, Any]]:
     all_turns = session.turns()
     rows = []
     for play in session.plays:
-        if play.kind != "speech" or play.fixture is None:
+        if play.kind != "speech" or play.fixture is None or play.talked_over:
             continue
         heard = [t for t in play.turns(all_turns) if t.answered]
         row: dict[str, Any] = {"fixture": play.name, "turns": len(heard),
@@ -129,7 +129,7 @@ def cutoff_figure(session: Session) -> tuple[Figure, list[dict]]:
     all_turns = session.turns()
     rows = []
     for play in session.plays:
-        if play.kind != "pause" or play.fixture is None:
+        if play.kind != "pause" or play.fixture is None or play.talked_over:
             continue
         heard = [t for t in play.turns(all_turns) if t.text.strip()]
         end = play.speech_end
@@ -153,7 +153,7 @@ def noise_figure(session: Session) -> tuple[Figure, list[dict]]:
     all_turns = session.turns()
     rows = []
     for play in session.plays:
-        if play.kind not in ("noise", "breath", "silence"):
+        if play.kind not in ("noise", "breath", "silence") or play.talked_over:
             continue
         heard = play.turns(all_turns)
         rows.append({"fixture": play.name, "answered": [t.text for t in heard if t.answered],
@@ -166,15 +166,17 @@ def noise_figure(session: Session) -> tuple[Figure, list[dict]]:
 
 
 def own_voice_figures(sessions: Sequence[Session]) -> tuple[list[Figure], dict]:
-    """Turns from the companion's own voice: leaked through the loopback (answered turns that
+    """Turns from the companion's own voice: leaked from the speaker (answered turns that
     no played clip explains) or its last reply replayed into the microphone."""
     leaked: list[str] = []
+    delays: list[float] = []
     replayed: list[dict[str, Any]] = []
     echo_turns: list[str] = []
     utterances = 0
     for session in sessions:
         all_turns = session.turns()
         utterances += len(session.talk.replies())
+        delays += session.echo_delays()
         played = {t.index for p in session.plays for t in p.turns(all_turns)}
         leaked += [t.text for t in all_turns if t.answered and t.index not in played]
         for play in session.plays:
@@ -191,10 +193,11 @@ def own_voice_figures(sessions: Sequence[Session]) -> tuple[list[Figure], dict]:
                             for r in replayed)
     figs = [
         Figure("own_voice_turns", "Turns from its own voice", str(total), "0", total == 0,
-               utterances + len(replayed), "leaked through the loopback + replayed replies"),
-        Figure("own_voice_leaks", "  leaked through the speaker → mic loopback",
+               utterances + len(replayed), "leaked from the speaker + replayed replies"),
+        Figure("own_voice_leaks", "  its replies leaking from the speaker into the mic",
                str(len(leaked)), "0", not leaked, utterances,
-               f"every one of {utterances} utterances leaked into the mic (30 ms)"),
+               f"all {utterances} utterances leaked into the mic; measured delay "
+               f"{spread(delays)}"),
         Figure("own_voice_replay", "  its last reply replayed into the mic after it ended",
                f"{answered_replays} of {len(replayed)} answered", "0",
                answered_replays == 0 if replayed else None, len(replayed), replay_note),
@@ -203,7 +206,28 @@ def own_voice_figures(sessions: Sequence[Session]) -> tuple[list[Figure], dict]:
                "its voice, but words it did not say this session: only the last reply is "
                "recognised, so it is taken for a person"),
     ]
-    return figs, {"leaked": leaked, "replayed": replayed, "echo_turns": echo_turns}
+    return figs, {"leaked": leaked, "replayed": replayed, "echo_turns": echo_turns,
+                  "leak_delay_ms": delays}
+
+
+def reply_gap_figure(sessions: Sequence[Session]) -> Figure:
+    """Silences inside replies: the microphone is ignored throughout, so a person who takes a
+    long pause for the end of the reply and speaks is not heard."""
+    gaps = [g * 1000 for s in sessions for g in s.reply_gaps()]
+    long = sum(g >= 800 for g in gaps)
+    return Figure("reply_gaps", "Longest silence inside each reply", spread(gaps), "—", None,
+                  len(gaps), f"{long} of {len(gaps)} replies fell silent ≥ 0.8 s mid-reply "
+                  "(the mic stays deaf)")
+
+
+def spoken_over_figure(sessions: Sequence[Session]) -> Figure:
+    """Clips played after 0.8 s of quiet that the companion spoke over all the same."""
+    over = [p.name for s in sessions for p in s.plays
+            if p.talked_over and p.kind not in ("help",)]
+    return Figure("spoken_over", "  clips it spoke over after 0.8 s of quiet",
+                  str(len(over)), "0 (info)", None, sum(len(s.plays) for s in sessions),
+                  "the mic is ignored while it speaks, so these were lost; left out of the "
+                  "figures and played again" + (f": {', '.join(over)}" if over else ""))
 
 
 # -- first words --------------------------------------------------------------------------------
@@ -214,7 +238,7 @@ def first_word_figures(session: Session, baseline: dict[str, str]) -> tuple[list
     all_turns = session.turns()
     rows = []
     for play in session.plays:
-        if play.kind != "speech" or play.fixture is None:
+        if play.kind != "speech" or play.fixture is None or play.talked_over:
             continue
         heard = [t.text for t in play.turns(all_turns) if t.text.strip()]
         rows.append({"fixture": play.name, "ref": play.fixture.text, "live": " ".join(heard),
@@ -267,14 +291,16 @@ def barge_in_figures(results: Sequence[Interruption]) -> list[Figure]:
     ]
 
 
-def idle_figure(samples: Sequence[float]) -> Figure:
+def idle_figure(samples: Sequence[float], machine_busy: float | None) -> Figure:
     if not samples:
         return Figure("idle_cpu", "Idle CPU of talk", "not measured", "≤ 5% of one core", None)
     mean = float(np.mean(samples))
+    busy = "" if machine_busy is None else f"; the whole machine was {machine_busy:.0f}% busy"
     return Figure("idle_cpu", "Idle CPU of talk (after the greeting)",
-                  f"{mean:.2f}% (p95 of 1-s samples {pct(samples, 95):.2f}%)",
-                  "≤ 5% of one core", mean <= TARGETS["idle_cpu"], len(samples),
-                  f"{len(samples)} s of utime+stime from /proc/PID/stat")
+                  f"{mean:.2f}% (1-s samples: median {pct(samples, 50):.1f}%, "
+                  f"p95 {pct(samples, 95):.1f}%)", "≤ 5% of one core",
+                  mean <= TARGETS["idle_cpu"], len(samples),
+                  f"{len(samples)} s of utime+stime from /proc/PID/stat{busy}")
 
 
 def startup_figures(startups: Sequence[Startup]) -> list[Figure]:

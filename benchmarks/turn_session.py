@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live_rig import RATE, StampedRecorder, TalkProcess, locate
+import numpy as np
+from live_rig import LOUD, RATE, StampedRecorder, TalkProcess, locate
 from pulse_rig import Pulse
 
 from voice_companion.audio import load_file
@@ -36,6 +37,7 @@ class HeardTurn:
     ignored: str | None = None  # why the turn was dropped ("no words", "own voice")
     latency_ms: float | None = None  # from the reply_audio that answered it
     reply_t: float | None = None
+    reply_no: int | None = None  # the live loop's turn number, as in the reply_audio event
 
     @property
     def answered(self) -> bool:
@@ -53,7 +55,9 @@ def heard_turns(events: Sequence[dict[str, Any]]) -> list[HeardTurn]:
         elif name == "ignored" and turns and turns[-1].ignored is None:
             turns[-1].ignored = event.get("reason", "?")
         elif name == "reply_audio" and turns and turns[-1].reply_t is None:
-            turns[-1].latency_ms, turns[-1].reply_t = event["latency_ms"], event["t"]
+            last = turns[-1]
+            last.latency_ms, last.reply_t, last.reply_no = (event["latency_ms"], event["t"],
+                                                            event.get("turn"))
     return turns
 
 
@@ -70,6 +74,7 @@ class Play:
     file_t0: float | None = None  # when sample 0 of the clip was rendered into the microphone
     settled: bool = True
     fixture: Fixture | None = None
+    talked_over: bool = False  # the companion was still speaking while the clip's words played
 
     @property
     def name(self) -> str:
@@ -131,6 +136,7 @@ class Session:
     talk: TalkProcess
     plays: list[Play] = field(default_factory=list)
     startup: Startup | None = None
+    hard_end: float = float("inf")  # monotonic time no wait may pass (the run's time limit)
     _player: subprocess.Popen | None = None
 
     def ready(self, timeout: float = 60.0) -> Startup:
@@ -174,14 +180,56 @@ class Session:
         return play
 
     def close_play(self, play: Play) -> None:
-        """End the play's window of events and find the clip in the microphone recording."""
+        """End the play's window of events, find the clip in the microphone recording and
+        check the companion was silent while it played (the microphone is ignored while it
+        speaks, so a clip played over a reply was never heard)."""
         play.last_event = len(self.talk.poll_events())
         play.file_t0 = locate(self.mic, load_file(play.path), play.start_t - 0.1,
                               play.start_t + 2.0)
+        begin, end = play.speech_start, play.speech_end
+        if begin is None or end is None:
+            begin, end = play.audio_end - play.duration_s, play.audio_end
+        # sound before the clip's first turn was decided cannot be a reply to it (a reply to a
+        # turn cut short at a pause is a cut-off, counted as such, not a clip spoken over)
+        decided = [e["t"] for e in self.talk.events[play.first_event : play.last_event]
+                   if e["event"] == "turn_end"]
+        end = min([end, *decided])
+        play.talked_over = end > begin and self.spk.first_sound(begin, end) is not None
 
-    def settle(self, not_before: float, timeout: float = 30.0) -> bool:
+    def reply_gaps(self) -> list[float]:
+        """The longest silence inside each spoken reply (s), up to the next clip played."""
+        starts = sorted(p.start_t for p in self.plays)
+        gaps = []
+        for turn in self.turns():
+            if turn.reply_t is None:
+                continue
+            first = self.spk.first_sound(turn.reply_t - 0.3, turn.reply_t + 3.0)
+            later = [t for t in starts if first is not None and t > first]
+            if first is None or not later:
+                continue
+            audio, t0 = self.spk.segment(first, later[0])
+            loud = np.flatnonzero(np.abs(audio) > LOUD)
+            if loud.size > 1:
+                gaps.append(float(np.diff(loud).max()) / RATE)
+        return gaps
+
+    def echo_delays(self) -> list[float]:
+        """How late each reply reached the microphone (ms): the speaker → mic leak's delay."""
+        delays = []
+        for turn in self.turns():
+            start = None if turn.reply_t is None else self.spk.first_sound(turn.reply_t - 0.3,
+                                                                            turn.reply_t + 3.0)
+            if start is None:
+                continue
+            clip, _ = self.spk.segment(start, start + 2.0)
+            found = locate(self.mic, clip, start - 0.05, start + 1.5, min_corr=0.3)
+            if found is not None:
+                delays.append((found - start) * 1000)
+        return delays
+
+    def settle(self, not_before: float, timeout: float = 60.0) -> bool:
         """Wait until no turn is open, every answered turn has been spoken and all is quiet."""
-        end = time.monotonic() + timeout
+        end = min(time.monotonic() + timeout, self.hard_end)
         while time.monotonic() < end and self.talk.alive:
             events = self.talk.poll_events()
             turns = heard_turns(events)
@@ -199,14 +247,25 @@ class Session:
         The timeline says when a reply started before its sound reaches the recording, so a
         quiet recording alone does not prove the reply is over.
         """
-        replies = [t.reply_t for t in turns if t.reply_t is not None]
+        answered = [t for t in turns if t.reply_t is not None]
         caught_up = time.monotonic() - self.spk.now() < 0.3
         if not caught_up or self.spk.quiet_for() < QUIET_S:
             return False
-        if not replies:
+        if not answered:
             return True
-        last = self.spk.last_sound()
-        return last is not None and last >= replies[-1] - 0.2
+        reply_t = answered[-1].reply_t
+        last, first = self.spk.last_sound(), self.spk.first_sound(reply_t - 0.3, reply_t + 3)
+        if last is None or first is None or last < reply_t - 0.2:
+            return False
+        # a pause inside a long reply is not its end: it has lasted most of its expected length
+        return last - first >= 0.6 * self._expected_s(answered[-1].reply_no)
+
+    def _expected_s(self, reply_no: int | None) -> float:
+        """About how long reply ``reply_no`` takes to say (espeak-ng, 165 words a minute)."""
+        replies = self.talk.replies()  # the greeting first, then one per answered turn
+        if reply_no is None or reply_no >= len(replies):
+            return 0.0
+        return len(replies[reply_no].split()) * 60 / 165
 
     def turns(self) -> list[HeardTurn]:
         return heard_turns(self.talk.poll_events())

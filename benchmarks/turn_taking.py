@@ -10,14 +10,16 @@ when sound really reached the microphone and really left the speaker.
 Three sessions, one long-running ``talk`` each, with data in a temporary folder and the silence
 prompt moved to 10 minutes (so that it never speaks over a clip or the idle measurement):
 
-A. ``--no-earcons``, with a PulseAudio loopback from the speaker into the microphone, so every
-   reply really leaks back into the microphone (laptop speakers, no headphones): idle CPU, the
-   complete-turn fixtures (twice in a full run), the pause fixtures, the noise / breath / silence
-   fixtures, then the program's own last reply replayed into the microphone and
-   ``echo_companion_reply.flac``. Each clip is played once the previous reply has finished.
-C. ``--barge-in``, no loopback: "what can I say?" (espeak-ng; the spoken help is long), then
-   speech fixtures and "what can I say?" again, each played while the reply before it is spoken.
-B. Earcons on (the default), the loopback again: a few complete turns, as time allows.
+A. ``--no-earcons``, with the companion's voice leaking into the microphone (laptop speakers, no
+   headphones: the program plays into a PulseAudio combined sink feeding both ``spk`` and
+   ``mic``): idle CPU, the complete-turn fixtures (twice in a full run), the pause fixtures, the
+   noise / breath / silence fixtures, then the program's own last reply replayed into the
+   microphone and ``echo_companion_reply.flac``. Each clip is played once the companion has
+   been quiet for 0.8 s; a clip it spoke over after all (a longer pause inside a reply) is
+   counted, left out of the figures and played again.
+C. ``--barge-in``, no leak: "what can I say?" (espeak-ng; the spoken help is long), then speech
+   fixtures and "what can I say?" again, each played while the reply before it is spoken.
+B. Earcons on (the default), with the leak: a few complete turns, as time allows.
 
 Each session's start gives one start-to-"listening" sample. Not covered: the 25-second
 ``turn_long_day_story.flac`` (its pauses are after complete sentences, not unfinished words).
@@ -46,7 +48,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from live_rig import RATE, StampedRecorder, TalkProcess, cpu_seconds, write_wav16  # noqa: E402
+from live_rig import (  # noqa: E402
+    RATE,
+    StampedRecorder,
+    TalkProcess,
+    cpu_seconds,
+    machine_ticks,
+    write_wav16,
+)
 from pulse_rig import Pulse, pulse_missing_reason, running_pulse  # noqa: E402
 from turn_figures import (  # noqa: E402
     ECHO_FIXTURE,
@@ -61,10 +70,12 @@ from turn_figures import (  # noqa: E402
     noise_figure,
     own_voice_figures,
     print_table,
+    reply_gap_figure,
     session_health,
+    spoken_over_figure,
     startup_figures,
 )
-from turn_session import HeardTurn, Interruption, Session  # noqa: E402
+from turn_session import HeardTurn, Interruption, Play, Session  # noqa: E402
 
 from voice_companion.audio import load_file  # noqa: E402
 from voice_companion.fixtures import Fixture, fixtures_of_kind, get_fixture  # noqa: E402
@@ -74,6 +85,7 @@ SILENCE_PROMPT_S = "600"
 BUDGET_S = 550.0  # the run must end within 10 minutes: later clips are skipped near this
 A_RESERVE_S = 95.0  # what A's last clips, C and B's start need at least
 EARCON_TURN_S = 16.0  # one complete turn with its reply
+HARD_S = 585.0  # no wait goes past this
 Log = Callable[[str], None]
 
 
@@ -137,30 +149,40 @@ def espeak_clip(text: str, out: Path) -> Path:
     return out
 
 
-def idle_cpu(pid: int, seconds: float) -> list[float]:
+@dataclass
+class IdleCpu:
+    samples: list[float]  # % of one core used by talk, one per second
+    machine_busy: float | None  # % of all cores busy with anything, over the same window
+
+
+def idle_cpu(pid: int, seconds: float) -> IdleCpu:
     """Per-second CPU use of ``pid`` in % of one core, over ``seconds``."""
-    samples = []
-    last_cpu, last_t = cpu_seconds(pid), time.monotonic()
-    end = last_t + seconds
-    while time.monotonic() < end:
-        time.sleep(1.0)
-        cpu, now = cpu_seconds(pid), time.monotonic()
-        samples.append(100 * (cpu - last_cpu) / (now - last_t))
-        last_cpu, last_t = cpu, now
-    return samples
+    samples: list[float] = []
+    busy0, total0 = machine_ticks()
+    try:
+        last_cpu, last_t = cpu_seconds(pid), time.monotonic()
+        end = last_t + seconds
+        while time.monotonic() < end:
+            time.sleep(1.0)
+            cpu, now = cpu_seconds(pid), time.monotonic()
+            samples.append(100 * (cpu - last_cpu) / (now - last_t))
+            last_cpu, last_t = cpu, now
+    except (FileNotFoundError, ProcessLookupError):  # talk exited: the figure says so
+        pass
+    busy1, total1 = machine_ticks()
+    machine = 100 * (busy1 - busy0) / (total1 - total0) if total1 > total0 else None
+    return IdleCpu(samples, machine)
 
 
 # -- sessions ---------------------------------------------------------------------------------
 
 def main_session(session: Session, plan: Plan, folder: Path, deadline: float,
-                 log: Log) -> list[float]:
+                 log: Log) -> IdleCpu:
     """Session A: idle CPU, complete turns, pauses, noise, own voice. Returns the CPU samples.
 
     Clips not started by ``deadline`` are skipped (and the figures say how many were played).
     """
-    session.ready()
-    log(f"A: listening {session.startup.to_listening_s:.2f} s after start; idle CPU "
-        f"for {IDLE_S} s")
+    log(f"A: {started(session)}; idle CPU for {IDLE_S} s")
     cpu = idle_cpu(session.talk.pid, IDLE_S)
     order = [*plan.speech, *plan.pauses, *plan.quiet]
     order += plan.speech * (plan.speech_passes - 1)
@@ -168,8 +190,7 @@ def main_session(session: Session, plan: Plan, folder: Path, deadline: float,
         if time.monotonic() > deadline:
             log(f"A: out of time; {len(order) - i + 1} clips skipped")
             break
-        play = session.play(fx.path, fx.kind, fx)
-        log(f"A: {i}/{len(order)} {fx.name}{'' if play.settled else ' (did not settle)'}")
+        play_fixture(session, fx, f"A: {i}/{len(order)}", log)
     answered = [t for t in session.turns() if t.answered and t.reply_t is not None]
     own = folder / "own_reply.wav"
     if answered and record_reply(session, answered[-1], own):
@@ -183,28 +204,35 @@ def main_session(session: Session, plan: Plan, folder: Path, deadline: float,
     return cpu
 
 
+def play_fixture(session: Session, fx: Fixture, label: str, log: Log) -> None:
+    """Play a fixture once the companion is quiet; once more if it spoke over it after all."""
+    for attempt in ("", " (again)"):
+        play = session.play(fx.path, fx.kind, fx)
+        log(f"{label} {fx.name}{attempt}{'' if play.settled else ' (did not settle)'}")
+        if not play.talked_over:
+            return
+        log(f"{label} the companion was still speaking while {fx.name} played")
+
+
 def earcon_session(session: Session, turns: Sequence[Fixture], deadline: float,
                    log: Log) -> None:
     """Session B: earcons on; a few complete turns while time allows."""
-    session.ready()
-    log(f"B: listening {session.startup.to_listening_s:.2f} s after start")
+    log(f"B: {started(session)}")
     for fx in turns:
         if time.monotonic() + EARCON_TURN_S > deadline:
             log("B: out of time; the remaining earcon turns are skipped")
             return
-        play = session.play(fx.path, fx.kind, fx)
-        log(f"B: {fx.name}{'' if play.settled else ' (did not settle)'}")
+        play_fixture(session, fx, "B:", log)
 
 
 def barge_in_session(session: Session, plan: Plan, folder: Path, log: Log) -> list[Interruption]:
     """Session C: ``--barge-in``; each clip is played while the reply before it is spoken."""
-    session.ready()
-    log(f"C: listening {session.startup.to_listening_s:.2f} s after start")
+    log(f"C: {started(session)}")
     help_clip = espeak_clip("What can I say?", folder / "what_can_i_say.wav")
     sequence: list[tuple[Path, Fixture | None]] = [(help_clip, None)]
     for fx in plan.interrupters:
         sequence += [(fx.path, fx), (help_clip, None)]
-    confirmed: list[tuple[Any, dict | None]] = []
+    confirmed: list[tuple[Play, dict | None]] = []
     for k, (path, fx) in enumerate(sequence):
         mark = len(session.talk.poll_events())
         play = session.play(path, fx.kind if fx else "help", fx, settle=False)
@@ -226,17 +254,23 @@ def barge_in_session(session: Session, plan: Plan, folder: Path, log: Log) -> li
     return [session.interruption(play, event) for play, event in confirmed]
 
 
+def started(session: Session) -> str:
+    """Start ``talk`` and wait for its greeting to end; say how long "listening" took."""
+    wait = session.ready().to_listening_s
+    return "no listening event" if wait is None else f"listening {wait:.2f} s after start"
+
+
 def new_session(pulse: Pulse, spk: StampedRecorder, mic: StampedRecorder, folder: Path,
-                *args: str) -> Session:
+                hard_end: float, *args: str) -> Session:
     env = dict(pulse.env, VOICE_COMPANION_SILENCE_PROMPT_S=SILENCE_PROMPT_S)
-    return Session(pulse, spk, mic, TalkProcess(env, folder, args))
+    return Session(pulse, spk, mic, TalkProcess(env, folder, args), hard_end=hard_end)
 
 
 @dataclass
 class Results:
     sessions: tuple[Session, Session, Session]
     exit_codes: tuple[int | None, int | None, int | None]
-    idle_cpu: list[float]
+    idle_cpu: IdleCpu
     interruptions: list[Interruption]
 
 
@@ -248,22 +282,25 @@ def run_sessions(plan: Plan, folder: Path, began: float, log: Log, keep: bool) -
         try:
             if not (spk.wait_started() and mic.wait_started()):
                 raise RuntimeError("parec did not start recording the PulseAudio monitors")
-            loopback = pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor",
-                                 "sink=mic", "latency_msec=30").stdout.decode().strip()
-            a = new_session(pulse, spk, mic, folder / "A", "--no-earcons")
+            # the companion's voice reaches the microphone too (module-loopback drifts from 30
+            # to several hundred ms under load; a combined sink keeps the copies in step)
+            pulse.run("pactl", "load-module", "module-combine-sink", "sink_name=both",
+                      "slaves=spk,mic")
+            hard_end = began + HARD_S
+            pulse.run("pactl", "set-default-sink", "both")
+            a = new_session(pulse, spk, mic, folder / "A", hard_end, "--no-earcons")
             try:
                 cpu = main_session(a, plan, folder, began + BUDGET_S - A_RESERVE_S, log)
             finally:
                 rc_a = a.talk.stop()
-            pulse.run("pactl", "unload-module", loopback)
-            c = new_session(pulse, spk, mic, folder / "C", "--barge-in", "--no-earcons")
+            pulse.run("pactl", "set-default-sink", "spk")
+            c = new_session(pulse, spk, mic, folder / "C", hard_end, "--barge-in", "--no-earcons")
             try:
                 interruptions = barge_in_session(c, plan, folder, log)
             finally:
                 rc_c = c.talk.stop()
-            pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor",
-                      "sink=mic", "latency_msec=30")
-            b = new_session(pulse, spk, mic, folder / "B")
+            pulse.run("pactl", "set-default-sink", "both")
+            b = new_session(pulse, spk, mic, folder / "B", hard_end)
             try:
                 earcon_session(b, plan.earcon_turns, began + BUDGET_S, log)
             finally:
@@ -291,9 +328,9 @@ def figures_of(results: Results, baseline: dict[str, str]) -> tuple[list[Figure]
         *latency_figures(rows_a, "no earcons", "latency"),
         *latency_breakdown(rows_a, "latency"),
         *latency_figures(rows_b, "earcons on", "latency_earcons"),
-        cut, noise, *own, *first,
+        cut, noise, *own, *first, reply_gap_figure((a, b)), spoken_over_figure((a, b)),
         *barge_in_figures(results.interruptions),
-        idle_figure(results.idle_cpu),
+        idle_figure(results.idle_cpu.samples, results.idle_cpu.machine_busy),
         *startup_figures(startups),
         *(session_health(n, s, rc)
           for n, s, rc in zip("ABC", results.sessions, results.exit_codes, strict=True)),
@@ -301,7 +338,7 @@ def figures_of(results: Results, baseline: dict[str, str]) -> tuple[list[Figure]
     details = {"latency": rows_a, "latency_earcons": rows_b, "cutoffs": cut_rows,
                "noise": noise_rows, "own_voice": own_rows, "first_words": first_rows,
                "interruptions": [asdict(r) for r in results.interruptions],
-               "idle_cpu_samples": results.idle_cpu,
+               "idle_cpu": asdict(results.idle_cpu),
                "startups": [asdict(s) for s in startups]}
     return figures, details
 
@@ -325,17 +362,18 @@ def main() -> int:
     plan = make_plan(args.quick)
     log("plain faster-whisper on the complete-turn fixtures (first-word baseline)")
     baseline = baseline_transcripts(plan.speech)
-    cpu_before, sessions_began = os.times(), time.monotonic()
+    cpu_before, sessions_began, ticks_before = os.times(), time.monotonic(), machine_ticks()
     with tempfile.TemporaryDirectory(prefix="turn-taking-") as tmp:
         results = run_sessions(plan, args.keep or Path(tmp), began, log, args.keep is not None)
-    figures, details = figures_of(results, baseline)
+        figures, details = figures_of(results, baseline)  # reads the logs in the folder
     elapsed = time.monotonic() - began
     own = os.times()
     own_cpu = (own.user + own.system - cpu_before.user - cpu_before.system) * 100 / (
         time.monotonic() - sessions_began)
+    busy, total = (a - b for a, b in zip(machine_ticks(), ticks_before, strict=True))
     title = (f"Turn-taking of voice-companion talk: {'quick' if args.quick else 'full'} run, "
-             f"{elapsed:.0f} s, tiny.en, {os.cpu_count()} cores "
-             f"(the benchmark itself used {own_cpu:.0f}% of a core)")
+             f"{elapsed:.0f} s, tiny.en, {os.cpu_count()} cores {100 * busy / max(total, 1):.0f}% "
+             f"busy overall (this benchmark: {own_cpu:.0f}% of one core)")
     print_table(console, figures, title)
     if args.json:
         print(json.dumps({"elapsed_s": round(elapsed, 1), "quick": args.quick,
