@@ -55,6 +55,7 @@ class Synthesizer:
                 f"The speech synthesiser could not start ({exc}).",
                 "Install espeak-ng: sudo apt-get install espeak-ng",
             ) from exc
+        _silence_driver_prints()
         self._lock = threading.Lock()
         self.rate = rate
         self.volume = volume
@@ -101,6 +102,16 @@ class Synthesizer:
             finally:
                 Path(name).unlink(missing_ok=True)
         return Speech(spoken, audio, rate)
+
+
+def _silence_driver_prints() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to …" from its synthesis callback, which can
+    land in the middle of JSON Lines output; give that module a print that does nothing."""
+    try:
+        from pyttsx3.drivers import espeak as driver
+    except Exception:  # another platform's driver
+        return
+    driver.print = lambda *args, **kwargs: None
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
