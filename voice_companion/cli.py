@@ -222,9 +222,11 @@ class _ReplyVoice:
             if first_ms is None:
                 first_ms = (time.perf_counter() - start) * 1000
             if self.player is not None:
-                self.player.play(speech.audio, speech.rate, self.settings.volume)
-                self.player.wait()
+                self.player.queue(speech.audio, speech.rate, self.settings.volume, sentence)
             parts.append(speech.audio)
+        if self.player is not None:
+            self.player.wait()
+            self.player.close()
         if self.save_dir is not None and parts:
             write_wav(self.save_dir / f"{name}.wav", np.concatenate(parts) * self.settings.volume,
                       rate)

@@ -10,6 +10,7 @@ sentence, and the microphone is ignored while the companion speaks (unless ``--b
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -20,6 +21,7 @@ from voice_companion.audio import to_wav_bytes
 from voice_companion.capture import Microphone
 from voice_companion.config import Settings
 from voice_companion.devices import resolve_input, resolve_output
+from voice_companion.echo import EchoGuard
 from voice_companion.endpoint import Event, Turn, TurnSegmenter
 from voice_companion.output import Printer, TurnRecord
 from voice_companion.replay import endpoint_config
@@ -39,6 +41,9 @@ class Talk:
         self.settings = settings
         self.printer = printer
         started = time.monotonic()
+        # the safety rules take about a second to compile: do it while Whisper loads
+        warm = threading.Thread(target=_warm_dialogue, name="warm-dialogue", daemon=True)
+        warm.start()
         self.mic_device = resolve_input(settings.input_device)
         self.out_device = resolve_output(settings.output_device)
         self.synth = Synthesizer(settings.rate, settings.volume, settings.voice)
@@ -46,13 +51,17 @@ class Talk:
             settings.model, settings.compute_type, settings.cpu_threads, settings.beam_size,
             settings.no_speech_threshold, settings.log_prob_threshold,
         )
-        self.speaker = Speaker(self.synth, Player(self.out_device), settings)
+        self.echo = EchoGuard()
+        self.speaker = Speaker(self.synth, Player(self.out_device), settings,
+                               on_played=self.echo.played)
         self.segmenter = TurnSegmenter(
             StreamingVad(), endpoint_config(settings, live=True),
             unfinished=lambda result: result.unfinished,
         )
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self.echo_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="echo")
         self.hint: tuple[Future, int] | None = None  # background transcript at the last pause
+        self.echo_check: tuple[Future, int] | None = None  # echo score at the last pause
         self.pause_frames = -1  # frames in the turn when the last pause began
         self.conversation: Conversation | None = None
         self.last_activity = time.monotonic()
@@ -62,6 +71,7 @@ class Talk:
         self.timeline = Timeline()
         self.awaiting_audio: tuple[int, float] | None = None  # (turn, when speech ended)
         self.arrived_at = 0.0
+        warm.join()
         self.startup_s = time.monotonic() - started
 
     # -- the loop ---------------------------------------------------------------------------
@@ -95,6 +105,7 @@ class Talk:
             self.conversation.journal.close()
             self.speaker.close()
             self.pool.shutdown(wait=False, cancel_futures=True)
+            self.echo_pool.shutdown(wait=False, cancel_futures=True)
             self.timeline.close()
         return 0
 
@@ -167,6 +178,8 @@ class Talk:
         frames = audio.size // FRAME
         self.pause_frames = frames
         self.hint = (self.pool.submit(self.transcriber.transcribe, audio), frames)
+        # in parallel: does the turn so far sound like something the companion played?
+        self.echo_check = (self.echo_pool.submit(self.echo.score, audio), frames)
 
     def _check_hint(self) -> None:
         if self.hint is None or not self.hint[0].done():
@@ -203,8 +216,9 @@ class Talk:
         self.timeline.log("turn_end", speech_end_t=round(speech_end, 4),
                           decided_ms=round((time.monotonic() - speech_end) * 1000, 1),
                           asr_ms=round(asr_ms, 1), text=text)
-        if not text or self.conversation.is_own_voice(text):
-            self.timeline.log("ignored", reason="own voice" if text else "no words")
+        reason = self._not_a_turn(text, turn)
+        if reason is not None:
+            self.timeline.log("ignored", reason=reason)
             return False  # noise, breath, or the companion's own voice: not a turn
         wav = to_wav_bytes(turn.audio, 16000) if self.settings.store_audio else None
         outcome = self.conversation.handle(text, wav)
@@ -218,12 +232,38 @@ class Talk:
         self.awaiting_audio = (self.turn_no, speech_end)
         return outcome.end
 
+    def _not_a_turn(self, text: str, turn: Turn) -> str | None:
+        """Why this finished turn is not the person speaking, or ``None`` when it is."""
+        if not text:
+            return "no words"
+        assert self.conversation is not None
+        if self.conversation.is_own_voice(text):
+            return "own voice"
+        score = None
+        if self.echo_check is not None:
+            future, frames = self.echo_check
+            self.echo_check = None
+            if frames == self.pause_frames:
+                score = future.result()
+        if score is None:
+            score = self.echo.score(turn.audio)
+        if score >= self.echo.threshold:
+            return f"own voice (sound match {score:.2f})"
+        return None
+
     def _say(self, text: str, printed: bool = False) -> None:
         if not printed:
             self.printer.companion(text)
         self.speaker.say(text)
         if self.settings.earcons:
             self.speaker.chime(earcons.earcon("listening"), earcons.RATE)
+
+
+def _warm_dialogue() -> None:
+    """Compile the safety rules (cached for the conversation that follows)."""
+    from voice_companion.dialogue.safety import SafetyDetector
+
+    SafetyDetector()
 
 
 def run_talk(settings: Settings, quiet: bool = False) -> int:

@@ -16,6 +16,8 @@ import tempfile
 import threading
 import time
 import wave
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,112 +135,181 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
     path.write_bytes(to_wav_bytes(audio, rate))
 
 
-class Player:
-    """Plays audio through sounddevice; :meth:`stop` silences it at once.
+class Segment:
+    """One sound queued on the :class:`Player`: how much has gone out, and when it began."""
 
-    ``played_s`` tells how much of the current sound has actually gone out, so an interrupted
-    reply can be recorded with only the part the person heard.
+    def __init__(self, audio: np.ndarray, rate: int, text: str = "") -> None:
+        self.audio = audio
+        self.rate = rate
+        self.text = text
+        self.pos = 0  # samples handed to the sound card
+        self.started_at: float | None = None  # when its first sample reaches the speaker
+        self.stopped = False
+        self.done = threading.Event()
+
+    @property
+    def duration_s(self) -> float:
+        return self.audio.size / self.rate
+
+    @property
+    def played_s(self) -> float:
+        return self.pos / self.rate
+
+    @property
+    def finished(self) -> bool:
+        """Played to the end (not stopped part-way)."""
+        return self.done.is_set() and not self.stopped
+
+
+class Player:
+    """Plays queued sounds back to back through one sounddevice stream; :meth:`stop` silences it
+    at once.
+
+    One output stream stays open while sounds are queued, so the sentences of a reply follow
+    each other without the gap that opening a new stream costs. ``played_s`` tells how much of
+    the current sound has actually gone out, so an interrupted reply can be recorded with only
+    the part the person heard.
     """
+
+    PREFERRED_RATE = 22050  # espeak-ng's rate, and the earcons'
 
     def __init__(self, device: int | str | None = None) -> None:
         self.device = device
         self._stream = None
+        self._stream_rate = self.PREFERRED_RATE
         self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._done.set()
-        self._stop = threading.Event()
-        self._pos = 0
-        self._data = np.zeros(0, np.float32)
-        self._rate = 22050
-        self.started_at: float | None = None
+        self._segments: deque[Segment] = deque()
+        self._current: Segment | None = None  # the last segment to start playing
+        self._idle = threading.Event()
+        self._idle.set()
 
     @property
     def playing(self) -> bool:
-        return not self._done.is_set()
+        return not self._idle.is_set()
 
     @property
     def played_s(self) -> float:
-        return self._pos / self._rate
+        seg = self._current
+        return seg.played_s if seg is not None else 0.0
 
-    def play(self, audio: np.ndarray, rate: int, volume: float = 1.0) -> None:
-        """Start playing (returns at once); a sound already playing is stopped first."""
+    @property
+    def started_at(self) -> float | None:
+        seg = self._current
+        return seg.started_at if seg is not None else None
+
+    def open(self) -> None:
+        """Open the output stream now (it opens by itself on the first sound; opening it early,
+        while the reply is still being worked out, takes the stream's start-up off the reply)."""
         import sounddevice as sd
 
+        with self._lock:
+            if self._stream is not None:
+                return
+            rate = self.PREFERRED_RATE
+            try:
+                sd.check_output_settings(device=self.device, samplerate=rate, channels=1)
+            except Exception:
+                try:
+                    rate = int(sd.query_devices(self.device, "output")["default_samplerate"])
+                except Exception as exc:
+                    raise VoiceError(
+                        f"Cannot play sound on the output device ({exc}).",
+                        "Check the speaker with: voice-companion devices (and --output-device).",
+                    ) from exc
+            try:
+                stream = sd.OutputStream(
+                    samplerate=rate, channels=1, dtype="float32", device=self.device,
+                    callback=self._callback, blocksize=512, latency="low",
+                )
+                stream.start()
+            except Exception as exc:
+                raise VoiceError(
+                    f"Cannot play sound on the output device ({exc}).",
+                    "Check the speaker with: voice-companion devices (and --output-device).",
+                ) from exc
+            self._stream, self._stream_rate = stream, rate
+
+    def queue(self, audio: np.ndarray, rate: int, volume: float = 1.0, text: str = "") -> Segment:
+        """Queue a sound to play after those already queued (returns at once)."""
+        self.open()
+        data = np.clip(np.asarray(audio, np.float32) * volume, -1.0, 1.0).astype(np.float32)
+        data = _resample(data, rate, self._stream_rate)
+        seg = Segment(data, self._stream_rate, text)
+        self._idle.clear()
+        self._segments.append(seg)
+        return seg
+
+    def play(self, audio: np.ndarray, rate: int, volume: float = 1.0) -> Segment:
+        """Stop whatever is playing and play this sound (returns at once)."""
         self.stop()
-        self._stop.clear()
-        self._done.clear()
-        self._pos = 0
-        self.started_at: float | None = None  # when the sound card first asked for samples
-        self._data = (np.clip(audio * volume, -1.0, 1.0)).astype(np.float32)
-        self._rate = rate
-        out_rate = rate
-        try:
-            sd.check_output_settings(device=self.device, samplerate=rate, channels=1)
-        except Exception:
-            info = sd.query_devices(self.device, "output")
-            out_rate = int(info["default_samplerate"])
-            self._data = _resample(self._data, rate, out_rate)
-            self._rate = out_rate
+        return self.queue(audio, rate, volume)
 
-        def callback(outdata, frames, _time, _status):  # audio thread: keep it tiny
-            if self.started_at is None:
-                self.started_at = time.monotonic()
-            if self._stop.is_set():
-                outdata.fill(0)
-                raise sd.CallbackStop
-            chunk = self._data[self._pos : self._pos + frames]
-            outdata[: chunk.size, 0] = chunk
-            outdata[chunk.size :, 0] = 0
-            self._pos += chunk.size
-            if chunk.size < frames:
-                raise sd.CallbackStop
-
-        try:
-            stream = sd.OutputStream(
-                samplerate=out_rate,
-                channels=1,
-                dtype="float32",
-                device=self.device,
-                callback=callback,
-                finished_callback=self._done.set,
-                blocksize=512,
-                latency="low",
-            )
-            with self._lock:
-                self._stream = stream
-            stream.start()
-        except Exception as exc:
-            self._done.set()
-            raise VoiceError(
-                f"Cannot play sound on the output device ({exc}).",
-                "Check the speaker with: voice-companion devices (and --output-device).",
-            ) from exc
+    def _callback(self, outdata, frames, time_info, _status) -> None:  # noqa: ANN001
+        # The audio thread: no locks, no allocation beyond slicing. deque's append and popleft
+        # are atomic, so the speaker thread can queue while this runs.
+        out = outdata[:, 0]
+        filled = 0
+        while filled < frames:
+            try:
+                seg = self._segments[0]
+            except IndexError:  # empty, or emptied by stop() meanwhile
+                break
+            if seg.started_at is None:
+                seg.started_at = time.monotonic() + _output_delay(time_info)
+                self._current = seg
+            n = min(frames - filled, seg.audio.size - seg.pos)
+            out[filled : filled + n] = seg.audio[seg.pos : seg.pos + n]
+            seg.pos += n
+            filled += n
+            if seg.pos >= seg.audio.size:
+                with contextlib.suppress(IndexError):
+                    if self._segments[0] is seg:
+                        self._segments.popleft()
+                seg.done.set()
+        out[filled:] = 0
+        if not self._segments:
+            self._idle.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the sound has finished; ``False`` on timeout."""
-        finished = self._done.wait(timeout)
-        if finished:
-            self._close()
-        return finished
+        """Wait until every queued sound has gone out; ``False`` on timeout."""
+        return self._idle.wait(timeout)
 
     def stop(self) -> None:
-        """Stop at once. Safe to call from any thread, and when nothing is playing."""
-        self._stop.set()  # the callback outputs silence from its next block on
+        """Stop at once and drop everything queued. Safe from any thread, and when idle."""
+        dropped = list(self._segments)
+        self._segments.clear()
+        for seg in dropped:
+            seg.stopped = True
+            seg.done.set()
+        self._idle.set()
         with self._lock:
             stream, self._stream = self._stream, None
-            if stream is not None:
-                with contextlib.suppress(Exception):
-                    stream.abort(ignore_errors=True)
-                with contextlib.suppress(Exception):
-                    stream.close(ignore_errors=True)
-        self._done.set()
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.abort(ignore_errors=True)
+            with contextlib.suppress(Exception):
+                stream.close(ignore_errors=True)
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Let what has gone out finish sounding, then close the stream (when idle)."""
         with self._lock:
+            if self._segments or self._stream is None:
+                return
             stream, self._stream = self._stream, None
-            if stream is not None:
-                with contextlib.suppress(Exception):
-                    stream.close(ignore_errors=True)
+        with contextlib.suppress(Exception):
+            stream.stop(ignore_errors=True)  # plays out the buffers already handed over
+        with contextlib.suppress(Exception):
+            stream.close(ignore_errors=True)
+
+
+def _output_delay(time_info) -> float:  # noqa: ANN001
+    """Seconds until the block being filled reaches the speaker, as PortAudio reports it (0 when
+    the host gives no times)."""
+    try:
+        delay = float(time_info.outputBufferDacTime - time_info.currentTime)
+    except Exception:
+        return 0.0
+    return delay if 0.0 < delay < 0.5 else 0.0
 
 
 def _resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
@@ -258,22 +329,62 @@ def speak_text(text: str, settings) -> None:  # noqa: ANN001 - Settings, importe
     player = Player(resolve_output(settings.output_device))
     for sentence in split_sentences(text):
         speech = synth.synthesize(sentence)
-        player.play(speech.audio, speech.rate, settings.volume)
-        player.wait()
+        player.queue(speech.audio, speech.rate, settings.volume, sentence)
+    player.wait()
+    player.close()
+
+
+class Utterance:
+    """A reply as the speaker says it: its sentences, as they are queued on the player."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.segments: list[Segment] = []
+
+    @property
+    def first_audio_at(self) -> float | None:
+        """When its first sound reached the speaker (monotonic seconds), once it has."""
+        return self.segments[0].started_at if self.segments else None
+
+    def heard(self) -> str:
+        """The words that actually went out: whole sentences, then the part of the one that was
+        playing when it stopped."""
+        heard: list[str] = []
+        for seg in self.segments:
+            if seg.finished:
+                heard.append(seg.text)
+            elif seg.pos > 0:
+                words = seg.text.split()
+                k = int(len(words) * min(1.0, seg.played_s / max(seg.duration_s, 1e-6)))
+                if k:
+                    heard.append(" ".join(words[:k]) + "…")
+                break
+            else:
+                break
+        return " ".join(heard)
 
 
 class Speaker:
     """Speaks replies sentence by sentence in a background thread, and can be interrupted.
 
-    The first sentence starts playing as soon as it is synthesised; the next is synthesised while
-    the first plays. :meth:`interrupt` stops playback at once and returns the words actually
-    spoken. Earcons go through the same queue, so "speaking" covers them too (the microphone is
-    ignored while the companion makes any sound).
+    The first sentence is queued on the player as soon as it is synthesised and the next ones are
+    synthesised while it plays, all through one output stream. :meth:`interrupt` stops playback
+    at once and returns the words actually spoken. Earcons go through the same queue, so
+    "speaking" covers them too (the microphone is ignored while the companion makes any sound).
+    ``played`` keeps the last reply's audio at 16 kHz, so the microphone can be checked against
+    what the companion itself said.
     """
 
-    def __init__(self, synth: Synthesizer, player: Player, settings) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        synth: Synthesizer,
+        player: Player,
+        settings,  # noqa: ANN001 - Settings, imported lazily
+        on_played: Callable[[np.ndarray], None] | None = None,
+    ) -> None:
         import queue
 
+        self.on_played = on_played  # told each reply's audio (16 kHz) once it is queued
         self.synth = synth
         self.player = player
         self.settings = settings
@@ -281,12 +392,10 @@ class Speaker:
         self._busy = threading.Event()
         self._interrupt = threading.Event()
         self._lock = threading.Lock()
-        self.spoken: list[str] = []  # sentences fully played for the current reply
-        self.current = ""  # sentence playing now
-        self._first_audio_at: float | None = None
-        self._on_first = False
+        self.current: Utterance | None = None  # the reply being spoken, or last spoken
         self.finished_at: float = 0.0
         self.tts_ms: float = 0.0  # time to synthesise the first sentence
+        self.played: list[np.ndarray] = []  # the last reply's sentences as played, 16 kHz
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
 
@@ -297,17 +406,18 @@ class Speaker:
     @property
     def first_audio_at(self) -> float | None:
         """When the sound card started playing the current reply (monotonic seconds)."""
-        if self._first_audio_at is None and self._on_first:
-            return self.player.started_at
-        return self._first_audio_at
+        utterance = self.current
+        return utterance.first_audio_at if utterance is not None else None
 
-    def say(self, text: str) -> None:
+    def say(self, text: str) -> Utterance:
         """Queue a reply to speak (returns at once)."""
+        utterance = Utterance(text)
         with self._lock:
             self._busy.set()
             self._interrupt.clear()
-            self._first_audio_at, self._on_first = None, False
-            self._queue.put(("text", text))
+            self.current = utterance
+            self._queue.put(("text", utterance))
+        return utterance
 
     def chime(self, audio: np.ndarray, rate: int) -> None:
         """Queue an earcon."""
@@ -315,10 +425,13 @@ class Speaker:
             self._busy.set()
             self._queue.put(("chime", (audio, rate)))
 
+    def prepare(self) -> None:
+        """Open the output stream ahead of a reply (see :meth:`Player.open`)."""
+        with contextlib.suppress(VoiceError):
+            self.player.open()
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until everything queued has been spoken."""
-        import time
-
         end = None if timeout is None else time.monotonic() + timeout
         while self._busy.is_set():
             if end is not None and time.monotonic() > end:
@@ -335,25 +448,15 @@ class Speaker:
                     self._queue.get_nowait()
                 except Exception:
                     break
-            played = self.player.played_s
             self.player.stop()
-            heard = list(self.spoken)
-            if self.current:
-                words = self.current.split()
-                total = max(self._current_len, 1e-6)
-                k = int(len(words) * min(1.0, played / total))
-                if k:
-                    heard.append(" ".join(words[:k]) + "…")
-        return " ".join(heard)
+            utterance = self.current
+        return utterance.heard() if utterance is not None else ""
 
     def close(self) -> None:
         self.player.stop()
         self._queue.put(("quit", None))
 
     def _run(self) -> None:
-        import time
-
-        self._current_len = 0.0
         while True:
             kind, item = self._queue.get()
             if kind == "quit":
@@ -361,19 +464,32 @@ class Speaker:
             if kind == "chime":
                 audio, rate = item
                 if not self._interrupt.is_set():
-                    self.player.play(audio, rate, 1.0)
-                    self.player.wait()
+                    self._queue_sound(audio, rate, 1.0)
             else:
-                self._speak(item, time)
+                self._speak(item)
             if self._queue.empty():
-                self.finished_at = time.monotonic()
-                self._busy.clear()
+                # everything queued: let it play out, then close the stream until the next reply
+                while not self.player.wait(0.05):
+                    if self._interrupt.is_set() or not self._queue.empty():
+                        break
+                if self._queue.empty():
+                    self.player.close()
+                    self.finished_at = time.monotonic()
+                    self._busy.clear()
 
-    def _speak(self, text: str, time) -> None:  # noqa: ANN001
-        self.spoken, self.current, self._first_audio_at = [], "", None
+    def _queue_sound(self, audio: np.ndarray, rate: int, volume: float, text: str = "") -> Segment:
+        try:
+            return self.player.queue(audio, rate, volume, text)
+        except VoiceError:
+            seg = Segment(audio, rate, text)
+            seg.stopped = True
+            seg.done.set()
+            return seg
+
+    def _speak(self, utterance: Utterance) -> None:
         start = time.perf_counter()
-        sentences = split_sentences(text)
-        for i, sentence in enumerate(sentences):
+        self.played = []
+        for i, sentence in enumerate(split_sentences(utterance.text)):
             if self._interrupt.is_set():
                 return
             self.synth.rate = self.settings.rate
@@ -382,15 +498,9 @@ class Speaker:
                 self.tts_ms = (time.perf_counter() - start) * 1000
             if self._interrupt.is_set():
                 return
-            self.current = sentence
-            self._current_len = speech.audio.size / speech.rate
-            self._on_first = i == 0
-            self.player.play(speech.audio, speech.rate, self.settings.volume)
-            self.player.wait()
-            if i == 0:
-                self._first_audio_at = self.player.started_at
-                self._on_first = False
-            if self._interrupt.is_set():
-                return
-            self.spoken.append(sentence)
-            self.current = ""
+            utterance.segments.append(
+                self._queue_sound(speech.audio, speech.rate, self.settings.volume, sentence)
+            )
+            self.played.append(_resample(speech.audio * self.settings.volume, speech.rate, 16000))
+        if self.on_played is not None and self.played:
+            self.on_played(np.concatenate(self.played))
