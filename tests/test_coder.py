@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from voice_companion.dialogue import embedding
 from voice_companion.dialogue.coder import (
     CONTEXT_FEATURES,
     FEATURES,
@@ -16,6 +17,8 @@ from voice_companion.dialogue.coder import (
     CoderFile,
     code_utterance,
     content_words,
+    embed,
+    embedding_probability,
     reflection_features,
     reflection_probability,
     shared_content,
@@ -186,10 +189,26 @@ def test_good_listening_has_no_roadblocks(line: str) -> None:
     assert code_utterance(line).roadblocks == []
 
 
-def test_context_reveals_a_reflection_made_of_the_persons_words() -> None:
+def test_context_reveals_a_reflection_made_of_the_persons_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     person = "Honestly it feels like a new beginning, moving to the coast."
-    assert code_utterance("A new beginning, moving to the coast.", context=person).reflection
-    assert code_utterance("A new beginning, moving to the coast.").reflection is None
+    line = "A new beginning, moving to the coast."
+    assert code_utterance(line, context=person).reflection
+    with_words = reflection_features(line, context=person)
+    alone = reflection_features(line)
+    assert reflection_probability(with_words) > reflection_probability(alone)
+    vectors = embed([line])
+    if vectors is not None:
+        assert embedding_probability(with_words, vectors[0]) > embedding_probability(
+            alone, vectors[0]
+        )
+    # The hand-feature model alone (no sentence encoder) needs the person's words to see it;
+    # the embedding model also takes a bare fragment for a reflection, as AnnoMI's experts
+    # mostly do.
+    monkeypatch.setattr(embedding, "encoder", lambda: None)
+    assert code_utterance(line, context=person).reflection
+    assert code_utterance(line).reflection is None
 
 
 @pytest.mark.parametrize(

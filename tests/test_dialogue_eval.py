@@ -261,6 +261,53 @@ def test_coder_agreement_on_a_tiny_annotated_set() -> None:
     assert out["question_subtype_agreement"] == 1.0
 
 
+def test_the_coder_check_says_which_reflection_model_coded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voice_companion.dialogue import embedding
+
+    rows = [
+        {"transcript_id": "1", "utterance_id": "0", "interlocutor": "client",
+         "utterance_text": "I'm so tired of my job.", "reflection_exists": "n/a",
+         "question_exists": "n/a", "reflection_subtype": "n/a", "question_subtype": "n/a",
+         "annotator_id": "1"},
+        {"transcript_id": "1", "utterance_id": "1", "interlocutor": "therapist",
+         "utterance_text": "You're tired of your job.", "reflection_exists": "True",
+         "question_exists": "False", "reflection_subtype": "simple",
+         "question_subtype": "n/a", "annotator_id": "1"},
+    ]
+    monkeypatch.setattr(embedding, "encoder", lambda: None)
+    out = E.coder_agreement(rows)
+    assert out["reflection_model"].startswith("hand features only")
+    assert out["utterances"] == out["heldout"]["utterances"] == 1
+
+
+def test_a_fitted_embedding_model_is_written_as_toml_the_coder_reads() -> None:
+    from voice_companion.dialogue.coder import FEATURES, CoderFile
+
+    data = tomllib.loads((ROOT / "prompts" / "coder.toml").read_text())
+    model = {
+        "threshold": 0.5, "bias": -0.1, "weights": dict.fromkeys(FEATURES, 0.25),
+        "no_context": data["model"]["no_context"],
+        "embedding_model": {
+            "threshold": 0.45, "bias": 0.2, "encoder": 'all-MiniLM-L6-v2 ("test")',
+            "fitted_on": "a test", "out_of_fold_kappa": 0.5,
+            "weights": dict.fromkeys(FEATURES, -0.5),
+            "embedding": [round(i / 1000, 4) for i in range(384)],
+        },
+    }
+    written = tomllib.loads(E.reflection_model_toml(model))
+    data.update(written)
+    loaded = CoderFile.model_validate(data)
+    assert loaded.embedding_model is not None
+    assert loaded.embedding_model.embedding[383] == pytest.approx(0.383)
+    assert loaded.embedding_model.encoder == 'all-MiniLM-L6-v2 ("test")'
+    assert loaded.model.weights["hedge"] == 0.25
+    # Without an embedding model only the [model] tables are written.
+    model["embedding_model"] = None
+    assert "embedding_model" not in tomllib.loads(E.reflection_model_toml(model))
+
+
 class _StubReply:
     def __init__(self, text: str) -> None:
         self.text, self.acts, self.emotions, self.safety = text, ["simple_reflection"], [], None

@@ -22,9 +22,11 @@ def norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
-def replay_json(capsys, *args: str) -> tuple[int, list[dict]]:
+def replay_json(capsys, *args: str, ok: bool = True) -> tuple[int, list[dict]]:
     code = main(["replay", "--json", *args])
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    captured = capsys.readouterr()
+    assert code == 0 or not ok, captured.err[-2000:]
+    lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
     return code, lines
 
 
@@ -67,7 +69,7 @@ def test_bad_inputs_are_reported_and_the_rest_still_processed(capsys, tmp_path):
     good = fixture_path("turn_short_im_tired.flac")
     args = [str(fixture_path("not_audio.wav")), str(good), str(tmp_path / "missing.wav"),
             str(fixture_path("empty.wav")), str(tmp_path)]
-    code, records = replay_json(capsys, *args)
+    code, records = replay_json(capsys, *args, ok=False)
     assert code != 0
     errors = [r for r in records if "error" in r]
     turns = [r for r in records if "turn" in r]

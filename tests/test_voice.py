@@ -103,10 +103,12 @@ def test_queued_sounds_play_back_to_back_through_one_stream(pulse_env, tmp_path)
     audio = load_file(rec_path)
     loud = np.abs(audio) > 0.05
     first, last = np.argmax(loud), loud.size - np.argmax(loud[::-1])
-    # 1.8 s of tone with no silent gap inside it (a 10 ms window without sound would show)
+    # 1.8 s of tone with no silent gap inside it: reopening a stream cost 0.3 s or more; allow
+    # a stray 50 ms underrun on a busy machine
     span = loud[first:last]
-    windows = span[: span.size // 160 * 160].reshape(-1, 160).any(axis=1)
-    assert windows.all(), "a gap between queued sounds"
+    quiet = ~span[: span.size // 160 * 160].reshape(-1, 160).any(axis=1)
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(int), [0]]))))[::2]
+    assert runs.size == 0 or runs.max() < 5, f"a gap of {runs.max() * 10} ms between sounds"
     assert abs((last - first) / 16000 - 1.8) < 0.15
 
 

@@ -26,6 +26,9 @@ import numpy as np
 from voice_companion.errors import VoiceError
 
 _ESPEAK = sys.platform.startswith("linux")
+# pyttsx3.init() hands every caller the same engine, so every Synthesizer shares it: one lock
+# for all of them, and each sets its own voice before it speaks.
+_ENGINE_LOCK = threading.Lock()
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 
 
@@ -58,11 +61,9 @@ class Synthesizer:
                 "Install espeak-ng: sudo apt-get install espeak-ng",
             ) from exc
         _silence_driver_prints()
-        self._lock = threading.Lock()
         self.rate = rate
         self.volume = volume
-        if voice:
-            self._engine.setProperty("voice", self._find_voice(voice))
+        self._voice_id = self._find_voice(voice) if voice else None
 
     def _find_voice(self, wanted: str) -> str:
         voices = self._engine.getProperty("voices")
@@ -86,7 +87,9 @@ class Synthesizer:
     def synthesize(self, text: str) -> Speech:
         """Synthesise ``text`` to audio (via a temporary WAV file)."""
         spoken = text
-        with self._lock:
+        with _ENGINE_LOCK:
+            if self._voice_id is not None:
+                self._engine.setProperty("voice", self._voice_id)
             # volume is applied at playback; the rate goes inline as an espeak-ng embedded command,
             # because pyttsx3's setProperty("rate") races with synthesis and is often ignored
             self._engine.setProperty("volume", 1.0)
@@ -97,10 +100,19 @@ class Synthesizer:
             fd, name = tempfile.mkstemp(suffix=".wav", prefix="vc-")
             os.close(fd)
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    self._engine.save_to_file(text, name)
-                    self._engine.runAndWait()
-                audio, rate = read_wav(Path(name))
+                for attempt in (1, 2):  # the driver once in a while leaves the file empty
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        self._engine.save_to_file(text, name)
+                        self._engine.runAndWait()
+                    try:
+                        audio, rate = read_wav(Path(name))
+                        break
+                    except (EOFError, wave.Error) as exc:
+                        if attempt == 2:
+                            raise VoiceError(
+                                f"The speech synthesiser produced no audio ({exc or 'empty'}).",
+                                "Check espeak-ng with: voice-companion doctor",
+                            ) from exc
             finally:
                 Path(name).unlink(missing_ok=True)
         return Speech(spoken, audio, rate)

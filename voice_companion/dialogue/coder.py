@@ -14,6 +14,14 @@ and how much of the person's own words it gives back. The cues and the model's w
 in ``prompts/coder.toml``; the weights were fitted on one half of AnnoMI's transcripts and are
 checked on the other half (``benchmarks/dialogue_eval.py``).
 
+When the sentence encoder is installed (:mod:`voice_companion.dialogue.embedding`), the model
+also reads the utterance's embedding (``[embedding_model]`` in coder.toml: the same hand features
+plus 384 weights on the all-MiniLM-L6-v2 vector, fitted the same way). It is only asked about
+utterances that state something: an utterance of nothing but questions and acknowledgements is
+never a reflection, by rule, and is not encoded. Without the encoder, the hand-feature model
+(``[model]``) decides alone; :func:`reflection_model_name` says which one is in use. Embeddings
+are remembered within a process, and :func:`code_utterances` encodes a whole batch at once.
+
 An optional ``context`` (the person's last turn) lets the coder see a reflection that is only
 recognisable by the words it gives back ("Like a new beginning.").
 """
@@ -22,11 +30,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from voice_companion.dialogue import embedding
 from voice_companion.prompts import load_prompts
 
 ROADBLOCKS: tuple[str, ...] = (
@@ -196,6 +207,32 @@ class _Model(BaseModel):
         return self
 
 
+class _EmbeddingModel(BaseModel):
+    """The reflection model over the hand features and the utterance's sentence embedding."""
+
+    threshold: float = Field(gt=0.0, lt=1.0)
+    bias: float
+    encoder: str
+    fitted_on: str
+    out_of_fold_kappa: float | None = None
+    embedding: list[float]
+    weights: dict[str, float]
+
+    @model_validator(mode="after")
+    def _shape(self) -> _EmbeddingModel:
+        if len(self.embedding) != embedding.DIMENSIONS:
+            raise ValueError(
+                f"embedding must hold {embedding.DIMENSIONS} weights, not {len(self.embedding)}"
+            )
+        if set(self.weights) != set(FEATURES):
+            missing = sorted(set(FEATURES) - set(self.weights))
+            unknown = sorted(set(self.weights) - set(FEATURES))
+            raise ValueError(
+                f"weights must name every feature: missing {missing}, unknown {unknown}"
+            )
+        return self
+
+
 class _PatternList(BaseModel):
     patterns: list[str] = Field(min_length=1)
     _valid = _regexes("patterns")
@@ -233,6 +270,7 @@ class CoderFile(BaseModel):
     words: _Words
     cues: _Cues
     model: _Model
+    embedding_model: _EmbeddingModel | None = None
 
 
 class _Compiled:
@@ -263,6 +301,11 @@ class _Compiled:
             name: re.compile(getattr(data.cues, name)) for name in _Cues.model_fields
         }
         self.model = data.model
+        self.embedding_model = data.embedding_model
+        if data.embedding_model is not None:
+            m = data.embedding_model
+            self.embedding_weights = np.array(m.embedding, dtype=np.float64)
+            self.embedding_feature_weights = np.array([m.weights[n] for n in FEATURES])
 
 
 @lru_cache(maxsize=4)
@@ -599,10 +642,83 @@ def reflection_features(
 
 
 def reflection_probability(features: dict[str, float]) -> float:
-    """The reflection model's probability that an utterance with these features reflects."""
+    """The reflection model's probability that an utterance with these features reflects
+    (the hand-feature model, ``[model]``; see :func:`embedding_probability` for the other)."""
     model = _rules().model
     z = model.bias + sum(model.weights[name] * features[name] for name in FEATURES)
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def embedding_probability(features: dict[str, float], vector: np.ndarray) -> float:
+    """The probability of ``[embedding_model]`` that an utterance with these features and this
+    sentence embedding reflects (its file must have an embedding model)."""
+    rules = _rules()
+    model = rules.embedding_model
+    if model is None:
+        raise ValueError("coder.toml has no [embedding_model]")
+    z = model.bias + float(rules.embedding_feature_weights @ [features[n] for n in FEATURES])
+    z += float(rules.embedding_weights @ np.asarray(vector, dtype=np.float64))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+# --------------------------------------------------------------------------------------------
+# Sentence embeddings
+# --------------------------------------------------------------------------------------------
+
+_VECTORS: dict[str, np.ndarray] = {}
+_VECTORS_MAX = 50_000  # remembered embeddings (about 1.5 kB each); forgotten all at once
+_VECTORS_FROM: list[object] = [None]  # the encoder that made them
+
+
+def _encoder() -> embedding.SentenceEncoder | None:
+    """The sentence encoder, or None when it is not installed (or cannot be read)."""
+    try:
+        return embedding.encoder()
+    except embedding.EmbeddingError:
+        return None
+
+
+def _embedding_model_in_use() -> bool:
+    """Whether the embedding model decides reflections: it is in coder.toml and the encoder is
+    installed."""
+    return _rules().embedding_model is not None and _encoder() is not None
+
+
+def reflection_model_name() -> str:
+    """Which reflection model codes utterances: the embedding model, or the hand features alone
+    (and why)."""
+    model = _rules().embedding_model
+    if model is None:
+        return "hand features only (coder.toml has no [embedding_model])"
+    if _encoder() is None:
+        return "hand features only (the sentence encoder is not installed)"
+    return f"hand features + sentence embedding ({model.encoder})"
+
+
+def embed(texts: Sequence[str]) -> np.ndarray | None:
+    """The sentence embeddings of ``texts`` (one row each), or None without the encoder. Texts
+    not seen before in this process are encoded together, in one batch."""
+    enc = _encoder()
+    if enc is None:
+        return None
+    if _VECTORS_FROM[0] is not enc:
+        _VECTORS.clear()
+        _VECTORS_FROM[0] = enc
+    todo = [t for t in dict.fromkeys(texts) if t not in _VECTORS]
+    if todo:
+        if len(_VECTORS) + len(todo) > _VECTORS_MAX:
+            _VECTORS.clear()
+        for text, vector in zip(todo, enc.encode(todo), strict=True):
+            _VECTORS[text] = vector
+    if not texts:
+        return np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
+    return np.stack([_VECTORS[t] for t in texts])
+
+
+def states_something(features: dict[str, float]) -> bool:
+    """Whether an utterance with these features says anything that is not a question or an
+    acknowledgement: only such an utterance can be a reflection, and only it is encoded."""
+    return features["no_statement"] == 0.0
 
 
 def code_utterance(text: str, context: str | None = None, history: str | None = None) -> Codes:
@@ -626,7 +742,15 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
 
     features = _features(rules, text, prepared, sentences, context, history)
     reflective = _rule_reflections(sentences)
-    if reflection_probability(features) >= rules.model.threshold:
+    if rules.embedding_model is not None and _embedding_model_in_use():
+        vectors = embed([text]) if states_something(features) else None
+        # Nothing stated (only questions and acknowledgements): never a reflection.
+        reflects = vectors is not None and (
+            embedding_probability(features, vectors[0]) >= rules.embedding_model.threshold
+        )
+    else:
+        reflects = reflection_probability(features) >= rules.model.threshold
+    if reflects:
         said = reflective or [s.body for s in sentences if not s.asks] or [prepared]
         codes.reflection = _depth(rules, " ".join(said), context_words)
 
@@ -654,6 +778,16 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
     return codes
 
 
+def code_utterances(
+    items: Sequence[tuple[str, str | None, str | None]],
+) -> list[Codes]:
+    """Code many (text, context, history) utterances, as :func:`code_utterance` does one; the
+    ones the embedding model reads are encoded first, in one batch (much faster)."""
+    if _embedding_model_in_use():
+        embed([t for t, c, h in items if states_something(reflection_features(t, c, h))])
+    return [code_utterance(t, context=c, history=h) for t, c, h in items]
+
+
 __all__ = [
     "CONTEXT_FEATURES",
     "FEATURES",
@@ -661,9 +795,14 @@ __all__ = [
     "Codes",
     "CoderFile",
     "code_utterance",
+    "code_utterances",
     "content_words",
+    "embed",
+    "embedding_probability",
     "feeling_terms",
     "reflection_features",
+    "reflection_model_name",
     "reflection_probability",
     "shared_content",
+    "states_something",
 ]

@@ -17,6 +17,16 @@ and common speech-recognition mishearings fixed, one-letter slips of key words m
 
 All phrases and cues live in ``prompts/safety.toml``; this module holds only the logic.
 
+What no rule hears goes to a small learned layer (rules OR classifier): the turn is cut into
+chunks (whole when short, else sentences, idioms removed, normalised like the rules' input); a
+cheap word-and-word-pair regression lets about one ordinary turn in twenty through to the
+sentence encoder (:mod:`voice_companion.dialogue.embedding`, all-MiniLM-L6-v2 in NumPy); there,
+per-category logistic regressions and nearest prototypes score each chunk (:class:`SafetyHead`,
+weights in ``data/safety_head.npz``, refitted by ``benchmarks/fit_safety_head.py``). A hit says
+``pattern="model: 0.93"``; a "means" verdict of the model counts only after distress, like the
+rules' means questions. The encoder loads in a background thread when the first detector is
+built; without the model package the rules run alone.
+
 Decisions (documented in ``prompts/safety.toml`` too):
 
 * Negation does not cancel a hit. "I would never kill myself" still mentions suicide and gets the
@@ -34,15 +44,21 @@ lines with every number spoken digit by digit, an offer to stay, and never anyth
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import re._constants as _sre
 import re._parser as _sre_parse
+import threading
 from bisect import bisect_right
-from collections import deque
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise, product
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field, RootModel, field_validator, model_validator
 
 from voice_companion.dialogue.base import Safety
@@ -62,6 +78,9 @@ _PLACEHOLDERS = {"crisis", "crisis_first", "emergency", "abuse", "child"}
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _MACRO = re.compile(r"%([A-Z_]+)%")
 _FIELD = re.compile(r"\{([a-z_]+)\}")
+HEAD_FILE = Path(__file__).resolve().parent / "data" / "safety_head.npz"
+
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,6 +610,12 @@ class _Rules:
         for group in groups:
             for p in group:
                 strings |= p.need or set()
+        idiom_strings: set[str] = set()
+        for p in self.idioms:
+            idiom_strings |= p.need or set()
+        # The words of danger and distress (not of idioms): what makes a chunk worth reading
+        # first when a long turn is over the classifier's budget.
+        self.vocabulary = frozenset(strings - idiom_strings)
         self._by_trigram: dict[str, list[str]] = {}
         for string in sorted(strings):
             self._by_trigram.setdefault(string[:3], []).append(string)
@@ -677,6 +702,300 @@ def _negated(text: str, start: int) -> bool:
     return any(w in _NEGATORS for w in before)
 
 
+# --------------------------------------------------------------------------------------------
+# The learned layer: a logistic regression over sentence embeddings
+# --------------------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*")
+# The encoder is the slow part (about 0.3 ms a word plus a few ms a call on one core), so a
+# turn is read whole when short, else sentence by sentence within a budget of words.
+WHOLE_MAX_WORDS = 24  # a turn up to this long is read whole, as one chunk
+CHUNK_MIN_WORDS = 5  # shorter sentences are joined to the next ("No. I can't. Not again.")
+CHUNK_MAX_WORDS = 24  # longer ones are read in overlapping windows of this many words
+CHUNK_STRIDE = 16
+TURN_MAX_WORDS = 24  # the most words embedded per turn
+MODEL_MIN_WORDS = 3  # shorter turns are left to the rules ("yeah", "okay", "kill myself")
+
+
+def _clean(rules: _Rules, text: str) -> str:
+    """``text`` normalised with its idioms removed: what the classifier reads."""
+    norm = rules.normalise(text)
+    if not norm:
+        return ""
+    blanked = rules.blank_idioms(norm, rules.present(norm))
+    return " ".join(w for w in blanked.split() if w != "~")
+
+
+def _chunks(rules: _Rules, text: str) -> list[str]:
+    """The pieces of one turn the classifier scores (the turn's score is their maximum): the
+    whole turn when it is short, else its sentences (short ones joined to the next, long ones
+    cut into overlapping windows). Each is normalised like the rules' input, idioms removed,
+    so that speech-recognition text (lower case, no punctuation) reads like written text."""
+    pieces = [c for c in (_clean(rules, s) for s in _SENTENCE_END.split(text or "")) if c]
+    merged: list[str] = []
+    carry = ""
+    for piece in pieces:
+        piece = f"{carry} {piece}" if carry else piece
+        if len(piece.split()) < CHUNK_MIN_WORDS:
+            carry = piece
+        else:
+            merged.append(piece)
+            carry = ""
+    if carry:
+        if merged:
+            merged[-1] = f"{merged[-1]} {carry}"
+        else:
+            merged.append(carry)
+    whole = " ".join(merged)
+    if len(whole.split()) <= WHOLE_MAX_WORDS:
+        return [whole] if whole else []
+    out: list[str] = []
+    for piece in merged:
+        words = piece.split()
+        start = 0
+        while True:
+            out.append(" ".join(words[start : start + CHUNK_MAX_WORDS]))
+            if start + CHUNK_MAX_WORDS >= len(words):
+                break
+            start += CHUNK_STRIDE
+    return list(dict.fromkeys(out))
+
+
+def _budget(rules: _Rules, chunks: list[str], max_words: int = TURN_MAX_WORDS) -> list[str]:
+    """At most ``max_words`` words of ``chunks``: when a long turn is over the budget, the
+    chunks holding most of the rules' danger and distress vocabulary go first."""
+    if sum(len(c.split()) for c in chunks) <= max_words:
+        return chunks
+    vocabulary = rules.vocabulary
+    ranked = sorted(
+        range(len(chunks)),
+        key=lambda i: -len(rules.present(chunks[i]) & vocabulary),
+    )
+    chosen, used = [], 0
+    for i in ranked:
+        size = len(chunks[i].split())
+        if used + size > max_words and chosen:
+            continue
+        chosen.append(i)
+        used += size
+    return [chunks[i] for i in sorted(chosen)]
+
+
+def classifier_inputs(text: str, max_words: int | None = TURN_MAX_WORDS) -> list[str]:
+    """The texts the classifier embeds for one turn (``max_words=None``: no budget)."""
+    rules = _rules()
+    chunks = _chunks(rules, text)
+    return chunks if max_words is None else _budget(rules, chunks, max_words)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+def _terms(chunk: str) -> set[str]:
+    """The words and word pairs of a chunk: what the cheap first stage reads."""
+    words = chunk.split()
+    return set(words) | {f"{a} {b}" for a, b in pairwise(words)}
+
+
+@dataclass(frozen=True, eq=False)
+class SafetyHead:
+    """The learned layer's weights.
+
+    A cheap first stage decides whether a turn is worth the sentence encoder (a few
+    milliseconds a call, the slow part): a logistic regression over the words and word pairs
+    of each chunk (``gate_terms``, ``gate_weights``, ``gate_bias``); below ``gate_threshold``
+    the turn is left to the rules. Its threshold lets through about one ordinary turn in twenty.
+
+    Then a small scorer over the sentence embedding; two halves averaged (``mix``: the share of
+    the first):
+
+    * one logistic regression per category, each fitted against every safe example; the
+      highest gives the danger probability and the category;
+    * nearest prototypes: the mean cosine similarity to the ``k`` closest danger examples, less
+      the similarity to the closest safe prototype (a safe example from the labelled set, or
+      the centre of a cluster of ordinary counselling talk), through a logistic of slope
+      ``slope``.
+
+    The turn is danger when the score of one of its chunks reaches ``threshold``. Stored as
+    ``voice_companion/dialogue/data/safety_head.npz`` and refitted by
+    ``benchmarks/fit_safety_head.py``; ``info`` records what it was fitted on."""
+
+    weights: np.ndarray  # (len(categories), dimensions)
+    bias: np.ndarray  # (len(categories),)
+    categories: tuple[str, ...]
+    danger: np.ndarray  # (m, dimensions) unit vectors of danger examples
+    safe: np.ndarray  # (n, dimensions) unit vectors of safe prototypes
+    k: int
+    slope: float
+    mix: float
+    threshold: float
+    gate_terms: tuple[str, ...]
+    gate_weights: np.ndarray  # (len(gate_terms),)
+    gate_bias: float
+    gate_threshold: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.gate_weights.shape != (len(self.gate_terms),):
+            raise ValueError("safety head: one gate weight per gate term")
+        weights = dict(zip(self.gate_terms, self.gate_weights.tolist(), strict=True))
+        object.__setattr__(self, "_gate", weights)
+        d = self.weights.shape[1] if self.weights.ndim == 2 else -1
+        shapes = (self.weights.shape, self.bias.shape, self.danger.shape[1:],
+                  self.safe.shape[1:])
+        if shapes != ((len(self.categories), d), (len(self.categories),), (d,), (d,)):
+            raise ValueError(f"safety head: arrays of inconsistent shapes {shapes}")
+        if set(self.categories) - set(CATEGORIES) or not self.categories:
+            raise ValueError("safety head: unknown categories")
+        if not (0.0 < self.threshold < 1.0 and 0.0 <= self.mix <= 1.0 and
+                1 <= self.k <= len(self.danger) and len(self.safe)):
+            raise ValueError("safety head: a setting out of range")
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.weights.shape[1])
+
+    def _category_probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        return _sigmoid(vectors @ self.weights.T + self.bias)
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """The danger score (0..1) of each row of ``vectors``."""
+        vectors = np.atleast_2d(vectors).astype(np.float32)
+        regression = self._category_probabilities(vectors).max(axis=1)
+        near = np.sort(vectors @ self.danger.T, axis=1)[:, -self.k :].mean(axis=1)
+        safe = (vectors @ self.safe.T).max(axis=1)
+        prototypes = _sigmoid(self.slope * (near - safe))
+        return self.mix * regression + (1.0 - self.mix) * prototypes
+
+    def gate_score(self, chunks: list[str]) -> float:
+        """The first stage's score of a turn: the highest over its chunks (no embedding)."""
+        weights: dict[str, float] = self._gate  # type: ignore[attr-defined]
+        return max(
+            (self.gate_bias + sum(weights.get(t, 0.0) for t in _terms(c)) for c in chunks),
+            default=-np.inf,
+        )
+
+    def category(self, vector: np.ndarray) -> str:
+        probabilities = self._category_probabilities(np.atleast_2d(vector).astype(np.float32))
+        return self.categories[int(np.argmax(probabilities[0]))]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                weights=self.weights.astype(np.float32),
+                bias=self.bias.astype(np.float32),
+                categories=np.array(self.categories),
+                danger=self.danger.astype(np.float16),
+                safe=self.safe.astype(np.float16),
+                settings=np.array([self.k, self.slope, self.mix, self.threshold,
+                                   self.gate_bias, self.gate_threshold]),
+                gate_terms=np.array(self.gate_terms),
+                gate_weights=self.gate_weights.astype(np.float32),
+                info=np.array(json.dumps(self.info, sort_keys=True)),
+            )
+
+    @classmethod
+    def load(cls, path: Path = HEAD_FILE) -> SafetyHead:
+        with np.load(path, allow_pickle=False) as data:
+            k, slope, mix, threshold, gate_bias, gate_threshold = (
+                float(x) for x in data["settings"]
+            )
+            return cls(
+                weights=data["weights"].astype(np.float32),
+                bias=data["bias"].astype(np.float32),
+                categories=tuple(str(c) for c in data["categories"]),
+                danger=data["danger"].astype(np.float32),
+                safe=data["safe"].astype(np.float32),
+                k=int(k),
+                slope=slope,
+                mix=mix,
+                threshold=threshold,
+                gate_terms=tuple(str(t) for t in data["gate_terms"]),
+                gate_weights=data["gate_weights"].astype(np.float32),
+                gate_bias=gate_bias,
+                gate_threshold=gate_threshold,
+                info=json.loads(str(data["info"])),
+            )
+
+
+class _Learned:
+    """The sentence encoder and the fitted head, loaded once per process in a background
+    thread (about 0.3 s) so that building a detector stays cheap; ``get`` waits for it.
+    Either part missing (the model package is optional) leaves the rules alone, silently."""
+
+    def __init__(self, path: Path = HEAD_FILE) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._started = False
+        self._ready = threading.Event()
+        self._value: tuple[Any, SafetyHead] | None = None
+        self._cache: OrderedDict[str, tuple[float, np.ndarray]] = OrderedDict()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._load, name="safety-encoder", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            from voice_companion.dialogue import embedding
+
+            enc = embedding.encoder()
+            if enc is not None and not self._path.is_file():
+                log.warning("the safety classifier's weights %s are missing; rules only",
+                            self._path)
+            elif enc is not None:
+                head = SafetyHead.load(self._path)
+                if head.dimensions != embedding.DIMENSIONS:
+                    raise ValueError(f"{self._path} does not fit the sentence encoder")
+                self._value = (enc, head)
+        except Exception:  # noqa: BLE001 - the rules still run; say why in the log
+            log.warning("the safety classifier is unavailable; rules only", exc_info=True)
+        finally:
+            self._ready.set()
+
+    def get(self) -> tuple[Any, SafetyHead] | None:
+        self.start()
+        self._ready.wait()
+        return self._value
+
+    def score(self, chunks: list[str]) -> list[tuple[float, np.ndarray]] | None:
+        """(probability of danger, embedding) for each chunk, or None without the model.
+        Recent chunks are remembered (a turn is often checked twice: session and engine)."""
+        loaded = self.get()
+        if loaded is None:
+            return None
+        enc, head = loaded
+        with self._lock:
+            known = {c: self._cache[c] for c in chunks if c in self._cache}
+        todo = [c for c in dict.fromkeys(chunks) if c not in known]
+        if todo:
+            vectors = enc.encode(todo)
+            for text, vector, p in zip(todo, vectors, head.scores(vectors), strict=True):
+                known[text] = (float(p), vector)
+        with self._lock:
+            for c in chunks:
+                self._cache[c] = known[c]
+                self._cache.move_to_end(c)
+            while len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return [known[c] for c in chunks]
+
+
+_LEARNED = _Learned()
+
+
+def classifier_available() -> bool:
+    """Whether the learned layer is in use (waits for it to load): the sentence model package
+    is installed and the fitted head loads."""
+    return _LEARNED.get() is not None
+
+
 class SafetyDetector:
     """Finds danger in one finished turn. One detector per conversation.
 
@@ -685,13 +1004,23 @@ class SafetyDetector:
     is caught.
     """
 
-    def __init__(self, distress_memory: int = 3) -> None:
+    def __init__(self, distress_memory: int = 3, learned: bool = True) -> None:
         self._rules = _rules()
         self._recent: deque[bool] = deque(maxlen=max(distress_memory, 0) + 1)
+        # The classifier heard after the rules; its model loads in the background.
+        self._learned = _LEARNED if learned else None
+        if self._learned is not None:
+            self._learned.start()
 
     def reset(self) -> None:
         """Forget the distress heard so far (a new conversation)."""
         self._recent.clear()
+
+    @property
+    def distressed(self) -> bool:
+        """Whether distress (or danger) was heard in the last turns: a means question now would
+        count."""
+        return any(self._recent)
 
     def check(self, text: str) -> Safety | None:
         """A :class:`Safety` with the category when ``text`` suggests danger, else ``None``."""
@@ -712,6 +1041,8 @@ class SafetyDetector:
         distress_now = rules.first(rules.distress, clean, present) is not None
         distressed = distress_now or any(self._recent)
         hit = self._find(clean, present, distressed, norm)
+        if hit is None and self._learned is not None:
+            hit = self._classify(text, norm, distressed)
         # Danger heard now counts as distress for the next turns too.
         self._recent.append(distress_now or hit is not None)
         return hit
@@ -737,6 +1068,43 @@ class SafetyDetector:
                     return self._hit(name, clean, m.start(), m.end(), source, True, norm)
         return None
 
+    def _classify(self, text: str, norm: str, distressed: bool) -> SafetyHit | None:
+        """The learned layer, for what the rules did not hear: the highest-scoring chunk of the
+        turn, when it reaches the head's threshold. Like the rules' means questions, a chunk
+        the model files under "means" counts only after distress."""
+        assert self._learned is not None
+        chunks = _budget(self._rules, _chunks(self._rules, text))
+        if not chunks or sum(len(c.split()) for c in chunks) < MODEL_MIN_WORDS:
+            return None
+        loaded = self._learned.get()
+        if loaded is None:
+            return None
+        head = loaded[1]
+        if head.gate_score(chunks) < head.gate_threshold:
+            return None  # most ordinary talk stops here, before the encoder
+        try:
+            scored = self._learned.score(chunks)
+        except Exception:  # noqa: BLE001 - a broken model must not silence the rules
+            log.warning("the safety classifier failed on a turn", exc_info=True)
+            return None
+        if scored is None:
+            return None
+        best = max(range(len(chunks)), key=lambda i: scored[i][0])
+        p, vector = scored[best]
+        if p < head.threshold:
+            return None
+        category = head.category(vector)
+        if category == "means" and not distressed:
+            return None
+        return SafetyHit(
+            category=category,
+            matched=chunks[best],
+            pattern=f"model: {p:.2f}",
+            negated=False,
+            conditional=category == "means",
+            normalised=norm,
+        )
+
     @staticmethod
     def _hit(
         name: str, clean: str, start: int, end: int, source: str, conditional: bool, norm: str
@@ -755,9 +1123,13 @@ __all__ = [
     "CATEGORIES",
     "LOCALES",
     "HelplinesFile",
+    "HEAD_FILE",
     "SafetyDetector",
     "SafetyFile",
+    "SafetyHead",
     "SafetyHit",
+    "classifier_available",
+    "classifier_inputs",
     "crisis_reply",
     "normalise",
     "normalise_locale",
