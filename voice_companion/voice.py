@@ -251,11 +251,6 @@ class Player:
         self._segments.append(seg)
         return seg
 
-    def play(self, audio: np.ndarray, rate: int, volume: float = 1.0) -> Segment:
-        """Stop whatever is playing and play this sound (returns at once)."""
-        self.stop()
-        return self.queue(audio, rate, volume)
-
     def _callback(self, outdata, frames, time_info, _status) -> None:  # noqa: ANN001
         # The audio thread: no locks, no allocation beyond slicing. deque's append and popleft
         # are atomic, so the speaker thread can queue while this runs.
