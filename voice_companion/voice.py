@@ -231,7 +231,7 @@ class Player:
             try:
                 stream = sd.OutputStream(
                     samplerate=rate, channels=1, dtype="float32", device=self.device,
-                    callback=self._callback, blocksize=512, latency="low",
+                    callback=self._callback, blocksize=512, latency=0.1,  # no dropouts under load
                 )
                 stream.start()
             except Exception as exc:
