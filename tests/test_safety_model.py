@@ -102,8 +102,8 @@ def test_the_model_file_loads_and_matches_what_it_records() -> None:
     assert len(head.danger) == head.info["turns"]["danger"]
     info = head.info
     assert info["fitted_by"] == "benchmarks/fit_safety_head.py"
-    assert set(info["crisis_splits"]).isdisjoint({"holdout", "holdout4"})
-    assert set(info["never_seen"]) >= {"holdout", "holdout4"}
+    assert set(info["crisis_splits"]).isdisjoint({"holdout", "holdout4", "holdout5"})
+    assert set(info["never_seen"]) >= {"holdout", "holdout4", "holdout5"}
     assert info["turns"]["danger"] > 500 and info["turns"]["annomi"] > 1000
 
 

@@ -128,6 +128,8 @@ class Talk:
                                                                     .turn_start))
             elif event is Event.PAUSE:
                 self._on_pause()
+            elif event is Event.RESUME:
+                self._drop_queued_passes()  # they covered a pause that is over
             elif event is Event.DISCARD:
                 self.timeline.log("discard")
             elif event is Event.END and turn is not None:
@@ -177,9 +179,19 @@ class Talk:
         audio = self.segmenter.turn_audio()
         frames = audio.size // FRAME
         self.pause_frames = frames
+        self._drop_queued_passes()  # so this pause's pass does not queue behind a stale one
         self.hint = (self.pool.submit(self.transcriber.transcribe, audio), frames)
         # in parallel: does the turn so far sound like something the companion played?
         self.echo_check = (self.echo_pool.submit(self.echo.score, audio), frames)
+
+    def _drop_queued_passes(self) -> None:
+        """Cancel passes for an earlier pause that have not started (one may still be running)."""
+        for pending in (self.hint, self.echo_check):
+            if pending is not None and pending[0].cancel():
+                if pending is self.hint:
+                    self.hint = None
+                else:
+                    self.echo_check = None
 
     def _check_hint(self) -> None:
         if self.hint is None or not self.hint[0].done():
@@ -189,7 +201,9 @@ class Talk:
         result = future.result()
         self.segmenter.set_hint(result, frames)
         self.timeline.log("hint", asr_ms=round(result.seconds * 1000, 1),
-                          unfinished=result.unfinished, frames=frames,
+                          unfinished=result.unfinished, frames=frames, text=result.text,
+                          last_word_prob=round(result.last_word_prob, 3),
+                          last_two_prob=round(result.last_two_prob, 3),
                           paused=self.segmenter.endpointer.paused)
 
     # -- a finished turn --------------------------------------------------------------------
