@@ -64,7 +64,7 @@ def main() -> int:
         return 0
     settings = load_settings(journal=False)
     transcriber = Transcriber(settings.model, settings.compute_type, settings.cpu_threads,
-                              settings.beam_size)
+                              settings.beam_size, short_window=settings.short_window)
     model = transcriber.model
     rows = []
     for source, items in references(args.speech).items():

@@ -7,10 +7,10 @@ embedding; ``--cache FILE`` keeps the embeddings for the next run).
 What it is fitted on, and what it never sees:
 
 * ``benchmarks/data/crisis_utterances.csv``, only the splits that were already tuned on
-  (:data:`TRAIN_SPLITS`: dev, tune, holdout2, holdout3), and ``train6``, written as training
-  data by an author who read none of the labelled rows. Every other split (``holdout``,
-  ``holdout4``, ``holdout5``, any added later) is never read here: they are the honest test,
-  scored by ``benchmarks/dialogue_eval.py``.
+  (:data:`TRAIN_SPLITS`: dev, tune, holdout2, holdout3), and ``train6`` and ``train7``, written
+  as training data by two more authors who read none of the labelled rows. Every other split
+  (``holdout``, ``holdout4``, ``holdout5``, any added later) is never read here: they are the
+  honest test, scored by ``benchmarks/dialogue_eval.py``.
 * Negatives from other authors: the client utterances of AnnoMI (real counselling talk, much of
   it sad), each utterance once, minus the few that really speak of suicide or self-harm
   (:data:`ANNOMI_REAL_MENTIONS`, checked by eye). Only the fitted weights are stored, never text.
@@ -68,7 +68,7 @@ from voice_companion.dialogue.safety import (  # noqa: E402
 
 CRISIS = ROOT / "benchmarks" / "data" / "crisis_utterances.csv"
 ANNOMI = ROOT.parent / "shared" / "annomi" / "AnnoMI-full.csv"
-TRAIN_SPLITS = ("dev", "tune", "holdout2", "holdout3", "train6")
+TRAIN_SPLITS = ("dev", "tune", "holdout2", "holdout3", "train6", "train7")
 NEVER_READ = ("holdout", "holdout4", "holdout5")  # and any split added later: only TRAIN_SPLITS
 # AnnoMI client turns that really speak of suicide or self-harm (read by eye): two whole
 # conversations about self-harm, and single turns (transcript id, utterance id) elsewhere.

@@ -146,3 +146,31 @@ def test_a_coder_file_without_an_embedding_model_still_codes(
     assert reflection_model_name() == "hand features only (coder.toml has no [embedding_model])"
     assert code_utterance(REFLECTION, context=PERSON).reflection is not None
     assert code_utterance(QUESTION, context=PERSON).reflection is None
+
+
+def test_the_stored_model_encodes_the_sentences_that_state_something() -> None:
+    model = load_prompts("coder", CoderFile).embedding_model
+    assert model is not None and model.embeds == "statement_sentences"
+    text = "You're worn out. What would help? And part of you wants to stop."
+    assert coder.embedding_inputs(text) == ["You're worn out.", "And part of you wants to stop."]
+    assert coder.embedding_inputs(text, "utterance") == [text]
+    # Nothing but questions: every sentence stands for it.
+    assert coder.embedding_inputs("Why? What then?") == ["Why?", "What then?"]
+    assert coder.embedding_inputs(REFLECTION) == [REFLECTION]
+
+
+def test_the_vector_is_the_mean_of_the_statement_sentences(counting: _CountingEncoder) -> None:
+    vector = coder.utterance_vector("You're worn out. What would help? You want to stop.")
+    assert vector is not None and vector.shape == (embedding.DIMENSIONS,)
+    assert vector[0] == pytest.approx(1.0)
+    assert counting.batches == [["You're worn out.", "You want to stop."]]
+
+
+def test_an_unknown_embedding_input_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    text = (ROOT / "prompts" / "coder.toml").read_text()
+    text = text.replace('embeds = "statement_sentences"', 'embeds = "paragraphs"')
+    (folder / "coder.toml").write_text(text)
+    with pytest.raises(PromptsError, match="coder.toml.*embedding_model.embeds"):
+        load_prompts("coder", CoderFile, folder)

@@ -39,7 +39,7 @@ def _talk() -> tuple[Talk, _Slow, _Slow]:
     talk = Talk.__new__(Talk)  # only the pause-handling state, no models or devices
     asr, echo = _Slow(), _Slow()
     talk.segmenter = _Segmenter()
-    talk.transcriber = type("T", (), {"transcribe": staticmethod(asr)})()
+    talk.transcriber = type("T", (), {"transcribe_so_far": staticmethod(asr)})()
     talk.echo = type("E", (), {"score": staticmethod(echo)})()
     talk.pool = ThreadPoolExecutor(max_workers=1)
     talk.echo_pool = ThreadPoolExecutor(max_workers=1)

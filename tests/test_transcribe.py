@@ -98,5 +98,53 @@ def test_the_words_before_a_pause_tell_whether_the_turn_is_finished(
     if cut_after is not None:  # what the live loop has when the pause after these words begins
         end = fixture.pauses[cut_after].start_s + 0.45
         audio = audio[: int(end * 16000)]
-    heard = transcriber.transcribe(audio)
+    heard = transcriber.transcribe_so_far(audio)  # what the loop asks at a pause
     assert heard.unfinished is unfinished, (heard.text, heard.last_word_prob, heard.last_two_prob)
+
+
+def test_the_encoder_window_fits_the_turn():
+    from voice_companion.transcribe import window_frames
+
+    assert window_frames(16000 * 3) == 1000  # never under 10 s: tiny.en loops on less
+    assert window_frames(16000 * 9) == 1100  # the turn and 2 s of margin
+    assert window_frames(16000 * 9 + 80) % 2 == 0  # the encoder halves it
+    assert window_frames(16000 * 40) == 3000  # long audio: Whisper's own 30 s windows
+
+
+def test_a_short_turn_is_encoded_in_a_short_window_about_as_well(transcriber):
+    import faster_whisper.transcribe as fw
+    import numpy as np
+
+    seen: list[int] = []
+    model = transcriber.model
+    original = model.encode
+
+    def spy(features):
+        seen.append(features.shape[-1])
+        return original(features)
+
+    fixtures = [f for f in load_manifest() if f.kind == "speech"]
+    refs, short, full = [], [], []
+    model.encode = spy
+    try:
+        for fixture in fixtures:
+            audio = load_file(fixture_path(fixture.name))
+            refs.append(norm(fixture.text))
+            short.append(norm(transcriber.transcribe(audio).text))
+            full.append(norm(transcriber.transcribe(audio, full_window=True).text))
+    finally:
+        del model.encode
+    assert seen[:2] == [1000, 3000]  # every fixture is under 8 s
+    assert jiwer.wer(refs, short) <= jiwer.wer(refs, full) + 0.03, (short, full)
+    # outside the transcriber, faster-whisper keeps its 30-second window
+    assert fw.pad_or_trim(np.zeros((80, 500), np.float32)).shape == (80, 3000)
+
+
+def test_a_doubtful_ending_is_decided_by_a_full_window_pass(transcriber):
+    # "...when my partner is home.": the short window doubts the last word, the full one not
+    audio = load_file(fixture_path("speech_lonely_partner.flac"))
+    fast = transcriber.transcribe(audio)
+    heard = transcriber.transcribe_so_far(audio)
+    assert heard.text.endswith("home.") and not heard.unfinished
+    if fast.doubtful_ending:
+        assert heard.seconds > fast.seconds * 1.5  # both passes were paid for

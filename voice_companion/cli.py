@@ -157,7 +157,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     voice = _ReplyVoice(settings, args.speak, args.save_replies)
     transcriber = Transcriber(settings.model, settings.compute_type, settings.cpu_threads,
                               settings.beam_size, settings.no_speech_threshold,
-                              settings.log_prob_threshold)
+                              settings.log_prob_threshold, settings.short_window)
     failures = 0
     for path in args.files:
         journal = _journal(settings)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     beam_size: int = Field(5, ge=1, le=10, description="beam search width")
     no_speech_threshold: float = Field(0.6, ge=0.0, le=1.0)
     log_prob_threshold: float = Field(-1.0, le=0.0)
+    short_window: bool = Field(
+        True, description="fit Whisper's window to the turn (about twice as fast); false: 30 s"
+    )
 
     # Audio devices
     input_device: str | None = Field(None, description="microphone name or index")

@@ -49,7 +49,7 @@ class Talk:
         self.synth = Synthesizer(settings.rate, settings.volume, settings.voice)
         self.transcriber = Transcriber(
             settings.model, settings.compute_type, settings.cpu_threads, settings.beam_size,
-            settings.no_speech_threshold, settings.log_prob_threshold,
+            settings.no_speech_threshold, settings.log_prob_threshold, settings.short_window,
         )
         self.echo = EchoGuard()
         self.speaker = Speaker(self.synth, Player(self.out_device), settings,
@@ -180,7 +180,7 @@ class Talk:
         frames = audio.size // FRAME
         self.pause_frames = frames
         self._drop_queued_passes()  # so this pause's pass does not queue behind a stale one
-        self.hint = (self.pool.submit(self.transcriber.transcribe, audio), frames)
+        self.hint = (self.pool.submit(self.transcriber.transcribe_so_far, audio), frames)
         # in parallel: does the turn so far sound like something the companion played?
         self.echo_check = (self.echo_pool.submit(self.echo.score, audio), frames)
 

@@ -44,7 +44,7 @@ def heard_turns(path: Path, transcriber: Transcriber, settings: Settings) -> Ite
     segmenter = TurnSegmenter(
         StreamingVad(),
         endpoint_config(settings, live=False),
-        hint=transcriber.transcribe,  # at a pause: transcribe the turn so far
+        hint=transcriber.transcribe_so_far,  # at a pause: transcribe the turn so far
         unfinished=lambda result: result.unfinished,
     )
 

@@ -8,10 +8,11 @@ up once, not per turn.
 
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,53 @@ RATE = 16000
 UNSURE_LAST_WORD = 0.5
 UNSURE_LAST_TWO = 0.6  # geometric mean of the last two words' probabilities
 VERY_UNSURE_LAST_TWO = 0.5
+# Those figures hold for Whisper's full 30 s window. With the short window (below) the final
+# words' probabilities shift (a complete "...my partner is home." fell to 0.31), so a short
+# pass whose ending looks doubtful is checked by a full-window pass, which decides.
+DOUBTFUL = 0.6  # last word, or the last two, below this: ask the full window
+
+# Whisper's encoder reads a 30-second window, padded with silence: for a turn of a few seconds
+# most of its work (the larger part of a whole pass with tiny.en) is spent on padding.
+# CTranslate2 accepts a shorter window (whisper.cpp calls it audio_ctx). Measured on 51 clips
+# (../shared/speech and the fixtures, tiny.en, 2 cores), a window of max(10 s, turn + 2 s) gave
+# WER 0.071 against 0.072 with 30 s, at a median 274 ms a pass against 648 ms. Windows shorter
+# than 10 s make tiny.en loop on short turns (WER 0.37 with turn + 5 s), so 10 s is the floor.
+WINDOW_MIN_S = 10.0
+WINDOW_MARGIN_S = 2.0
+FULL_WINDOW = 3000  # mel frames (100 a second) in Whisper's own window
+_WINDOW = contextvars.ContextVar("voice_companion_whisper_window", default=FULL_WINDOW)
+
+
+def window_frames(samples: int) -> int:
+    """The encoder window, in mel frames, for a turn of ``samples`` (16 kHz)."""
+    frames = samples * 100 // RATE + int(WINDOW_MARGIN_S * 100)
+    frames = max(int(WINDOW_MIN_S * 100), frames + frames % 2)  # the encoder halves it: even
+    return min(FULL_WINDOW, frames)
+
+
+def _install_short_window() -> bool:
+    """Let :class:`Transcriber` choose the encoder window; other callers keep 30 s.
+
+    faster-whisper pads every window to 30 s with ``pad_or_trim``, looked up in its
+    ``transcribe`` module; it is wrapped there so that the length comes from a context variable,
+    set only inside :meth:`Transcriber.transcribe` (other threads and callers see 3000). Returns
+    False, leaving faster-whisper untouched, if its layout is not the one this was written for.
+    """
+    import faster_whisper.transcribe as fw
+
+    current = getattr(fw, "pad_or_trim", None)
+    if getattr(current, "voice_companion_window", False):
+        return True
+    if current is None:
+        return False
+
+    def windowed(array, length: int = FULL_WINDOW, *, axis: int = -1):  # type: ignore[no-untyped-def]
+        return current(array, min(length, _WINDOW.get()), axis=axis)
+
+    windowed.voice_companion_window = True  # type: ignore[attr-defined]
+    fw.pad_or_trim = windowed
+    return True
+
 
 # Phrases Whisper invents on silence or noise (from its subtitle-heavy training data). They are
 # dropped when they make up the whole of a short or unsure transcript.
@@ -75,6 +123,11 @@ class Transcript:
         from voice_companion.completeness import is_unfinished
 
         return bool(is_unfinished(self.text) or self.unsure_ending)
+
+    @property
+    def doubtful_ending(self) -> bool:
+        """Worth a second, full-window look before trusting :attr:`unsure_ending`."""
+        return bool(self.text) and min(self.last_word_prob, self.last_two_prob) < DOUBTFUL
 
     @property
     def unsure_ending(self) -> bool:
@@ -147,6 +200,7 @@ class Transcriber:
         beam_size: int = 5,
         no_speech_threshold: float = 0.6,
         log_prob_threshold: float = -1.0,
+        short_window: bool = True,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -166,6 +220,7 @@ class Transcriber:
         self.beam_size = beam_size
         self.no_speech_threshold = no_speech_threshold
         self.log_prob_threshold = log_prob_threshold
+        self.short_window = short_window and _install_short_window()
         self._lock = threading.Lock()
         self.warm_up()
 
@@ -175,30 +230,54 @@ class Transcriber:
         tone = (0.05 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
         self.transcribe(tone)
 
-    def transcribe(self, audio: np.ndarray, vad_filter: bool = True) -> Transcript:
+    def transcribe_so_far(self, audio: np.ndarray) -> Transcript:
+        """The turn up to a pause, to tell whether it is finished (and its text if it is).
+
+        The fast short-window pass; when its final words look doubtful, a full-window pass,
+        which decides (about one turn in ten pays for both).
+        """
+        first = self.transcribe(audio)
+        if not (self.short_window and first.doubtful_ending):
+            return first
+        second = self.transcribe(audio, full_window=True)
+        return replace(second, seconds=first.seconds + second.seconds)
+
+    def transcribe(
+        self, audio: np.ndarray, vad_filter: bool = True, full_window: bool = False
+    ) -> Transcript:
         """Transcribe one turn (16 kHz mono float32). Returns empty text for non-speech."""
         start = time.perf_counter()
+        short = self.short_window and not full_window
+        window = window_frames(audio.size) if short else FULL_WINDOW
         with self._lock:
-            segments, _info = self.model.transcribe(
-                audio,
-                language="en",
-                beam_size=self.beam_size,
-                condition_on_previous_text=False,
-                no_speech_threshold=self.no_speech_threshold,
-                log_prob_threshold=self.log_prob_threshold,
-                vad_filter=vad_filter,
-                vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400},
-                word_timestamps=True,
-            )
-            kept, no_speech, logprob, probs = [], 0.0, 0.0, [1.0, 1.0]
-            for seg in segments:
-                unsure = seg.avg_logprob < self.log_prob_threshold
-                if seg.no_speech_prob > self.no_speech_threshold and unsure:
-                    continue  # Whisper's own test for "this was not speech"
-                kept.append(seg.text.strip())
-                no_speech = max(no_speech, seg.no_speech_prob)
-                logprob = min(logprob, seg.avg_logprob)
-                probs.extend(float(w.probability) for w in seg.words or [])
+            token = _WINDOW.set(window)
+            try:
+                return self._transcribe(audio, vad_filter, start)
+            finally:
+                _WINDOW.reset(token)
+
+    def _transcribe(self, audio: np.ndarray, vad_filter: bool, start: float) -> Transcript:
+        # the segments are a lazy generator: consume them here, inside the window's context
+        segments, _info = self.model.transcribe(
+            audio,
+            language="en",
+            beam_size=self.beam_size,
+            condition_on_previous_text=False,
+            no_speech_threshold=self.no_speech_threshold,
+            log_prob_threshold=self.log_prob_threshold,
+            vad_filter=vad_filter,
+            vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400},
+            word_timestamps=True,
+        )
+        kept, no_speech, logprob, probs = [], 0.0, 0.0, [1.0, 1.0]
+        for seg in segments:
+            unsure = seg.avg_logprob < self.log_prob_threshold
+            if seg.no_speech_prob > self.no_speech_threshold and unsure:
+                continue  # Whisper's own test for "this was not speech"
+            kept.append(seg.text.strip())
+            no_speech = max(no_speech, seg.no_speech_prob)
+            logprob = min(logprob, seg.avg_logprob)
+            probs.extend(float(w.probability) for w in seg.words or [])
         text = " ".join(t for t in kept if t).strip()
         if is_hallucination(text, audio.size / RATE, no_speech):
             text = ""

@@ -15,10 +15,13 @@ in ``prompts/coder.toml``; the weights were fitted on one half of AnnoMI's trans
 checked on the other half (``benchmarks/dialogue_eval.py``).
 
 When the sentence encoder is installed (:mod:`voice_companion.dialogue.embedding`), the model
-also reads the utterance's embedding (``[embedding_model]`` in coder.toml: the same hand features
-plus 384 weights on the all-MiniLM-L6-v2 vector, fitted the same way). It is only asked about
-utterances that state something: an utterance of nothing but questions and acknowledgements is
-never a reflection, by rule, and is not encoded. Without the encoder, the hand-feature model
+also reads an all-MiniLM-L6-v2 embedding of the utterance (``[embedding_model]`` in coder.toml:
+the same hand features plus 384 weights on the vector, fitted the same way). What is encoded is
+named by its ``embeds``: the whole utterance, or (``"statement_sentences"``) the mean of the
+embeddings of its sentences that do not end in a question mark (:func:`embedding_inputs`), so a
+question after a reflection does not blur it. The model is only asked about utterances that
+state something: an utterance of nothing but questions and acknowledgements is never a
+reflection, by rule, and is not encoded. Without the encoder, the hand-feature model
 (``[model]``) decides alone; :func:`reflection_model_name` says which one is in use. Embeddings
 are remembered within a process, and :func:`code_utterances` encodes a whole batch at once.
 
@@ -215,6 +218,9 @@ class _EmbeddingModel(BaseModel):
     encoder: str
     fitted_on: str
     out_of_fold_kappa: float | None = None
+    # What is encoded: the whole utterance, or each of its sentences that does not end in "?"
+    # (the vectors averaged); see ``embedding_inputs``.
+    embeds: Literal["utterance", "statement_sentences"] = "utterance"
     embedding: list[float]
     weights: dict[str, float]
 
@@ -715,6 +721,29 @@ def embed(texts: Sequence[str]) -> np.ndarray | None:
     return np.stack([_VECTORS[t] for t in texts])
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def embedding_inputs(text: str, embeds: str = "statement_sentences") -> list[str]:
+    """The texts whose embeddings, averaged, stand for ``text`` in the embedding model: the
+    utterance itself (``embeds="utterance"``), or its sentences, as written, that do not end in
+    a question mark (all of them when every one does)."""
+    if embeds == "utterance":
+        return [text]
+    sentences = [s for s in _SENTENCE_END.split((text or "").strip()) if s.strip()] or [text]
+    return [s for s in sentences if not s.rstrip().endswith("?")] or sentences
+
+
+def utterance_vector(text: str) -> np.ndarray | None:
+    """The vector the embedding model reads for ``text`` (the mean of the embeddings of
+    :func:`embedding_inputs`), or None without the encoder or without an embedding model."""
+    model = _rules().embedding_model
+    if model is None:
+        return None
+    vectors = embed(embedding_inputs(text, model.embeds))
+    return None if vectors is None else vectors.astype(np.float64).mean(axis=0)
+
+
 def states_something(features: dict[str, float]) -> bool:
     """Whether an utterance with these features says anything that is not a question or an
     acknowledgement: only such an utterance can be a reflection, and only it is encoded."""
@@ -743,10 +772,10 @@ def code_utterance(text: str, context: str | None = None, history: str | None = 
     features = _features(rules, text, prepared, sentences, context, history)
     reflective = _rule_reflections(sentences)
     if rules.embedding_model is not None and _embedding_model_in_use():
-        vectors = embed([text]) if states_something(features) else None
+        vector = utterance_vector(text) if states_something(features) else None
         # Nothing stated (only questions and acknowledgements): never a reflection.
-        reflects = vectors is not None and (
-            embedding_probability(features, vectors[0]) >= rules.embedding_model.threshold
+        reflects = vector is not None and (
+            embedding_probability(features, vector) >= rules.embedding_model.threshold
         )
     else:
         reflects = reflection_probability(features) >= rules.model.threshold
@@ -783,8 +812,16 @@ def code_utterances(
 ) -> list[Codes]:
     """Code many (text, context, history) utterances, as :func:`code_utterance` does one; the
     ones the embedding model reads are encoded first, in one batch (much faster)."""
-    if _embedding_model_in_use():
-        embed([t for t, c, h in items if states_something(reflection_features(t, c, h))])
+    model = _rules().embedding_model
+    if model is not None and _embedding_model_in_use():
+        embed(
+            [
+                part
+                for t, c, h in items
+                if states_something(reflection_features(t, c, h))
+                for part in embedding_inputs(t, model.embeds)
+            ]
+        )
     return [code_utterance(t, context=c, history=h) for t, c, h in items]
 
 
@@ -798,6 +835,7 @@ __all__ = [
     "code_utterances",
     "content_words",
     "embed",
+    "embedding_inputs",
     "embedding_probability",
     "feeling_terms",
     "reflection_features",
@@ -805,4 +843,5 @@ __all__ = [
     "reflection_probability",
     "shared_content",
     "states_something",
+    "utterance_vector",
 ]
