@@ -99,7 +99,7 @@ def test_queued_sounds_play_back_to_back_through_one_stream(pulse_env, tmp_path)
     assert all(s.started_at is not None for s in segments)
     # the later ones start when the one before ends: no stream to reopen between them (the
     # first is stamped when the stream pre-fills, which PulseAudio may hold a while)
-    assert abs((segments[2].started_at - segments[1].started_at) - 0.6) < 0.1
+    assert abs((segments[2].started_at - segments[1].started_at) - 0.6) < 0.2
     audio = load_file(rec_path)
     loud = np.abs(audio) > 0.05
     first, last = np.argmax(loud), loud.size - np.argmax(loud[::-1])

@@ -36,10 +36,11 @@ DOUBTFUL = 0.6  # last word, or the last two, below this: ask the full window
 # Whisper's encoder reads a 30-second window, padded with silence: for a turn of a few seconds
 # most of its work (the larger part of a whole pass with tiny.en) is spent on padding.
 # CTranslate2 accepts a shorter window (whisper.cpp calls it audio_ctx). Measured on 51 clips
-# (../shared/speech and the fixtures, tiny.en, 2 cores), a window of max(10 s, turn + 2 s) gave
-# WER 0.071 against 0.072 with 30 s, at a median 274 ms a pass against 648 ms. Windows shorter
-# than 10 s make tiny.en loop on short turns (WER 0.37 with turn + 5 s), so 10 s is the floor.
-WINDOW_MIN_S = 10.0
+# (../shared/speech and the fixtures, tiny.en, 2 cores), a window of max(15 s, turn + 2 s) gave
+# WER 0.069 against 0.072 with 30 s, at a median 332 ms a pass against 648 ms (10 s: 0.071 and
+# 274 ms, but live through PulseAudio it misheard more of the fixtures). Windows shorter than
+# 10 s make tiny.en loop on short turns (WER 0.37 with turn + 5 s).
+WINDOW_MIN_S = 15.0
 WINDOW_MARGIN_S = 2.0
 FULL_WINDOW = 3000  # mel frames (100 a second) in Whisper's own window
 _WINDOW = contextvars.ContextVar("voice_companion_whisper_window", default=FULL_WINDOW)
