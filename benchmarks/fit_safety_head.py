@@ -69,7 +69,8 @@ from voice_companion.dialogue.safety import (  # noqa: E402
 CRISIS = ROOT / "benchmarks" / "data" / "crisis_utterances.csv"
 ANNOMI = ROOT.parent / "shared" / "annomi" / "AnnoMI-full.csv"
 TRAIN_SPLITS = ("dev", "tune", "holdout2", "holdout3", "train6", "train7")
-NEVER_READ = ("holdout", "holdout4", "holdout5", "holdout6")  # and any split added later: only TRAIN_SPLITS
+# never read, like any split added later: only TRAIN_SPLITS are
+NEVER_READ = ("holdout", "holdout4", "holdout5", "holdout6")
 # AnnoMI client turns that really speak of suicide or self-harm (read by eye): two whole
 # conversations about self-harm, and single turns (transcript id, utterance id) elsewhere.
 ANNOMI_REAL_CONVERSATIONS = frozenset({"95", "107"})
