@@ -132,6 +132,8 @@ SAFE_BUT_CLOSE = [
 
 # Said in words no single phrase pattern holds: heard by the frames (cues in any order).
 REWORDED = [
+    ("Which bridge near here is high enough to kill me if I jump?", "means"),
+    ("I've got a rope and I know where I'm going to hang it.", "means"),
     ("I'm not planning on being here next month.", "suicide"),
     ("By this time next year I won't be here.", "suicide"),
     ("I'm tired of waking up every day and having to do this all again.", "suicide"),
@@ -202,6 +204,8 @@ TIRED_BUT_SAFE = [
     "I get my tablets every morning and take them all with breakfast.",
     "How high is the Eiffel Tower?",
     "I need to get a rope for the tent.",
+    "I've got a new painting and I know where I'm going to hang it.",
+    "Is the ladder high enough to reach the gutter?",
     "It really hurt me when he said that.",
 ]
 
