@@ -148,3 +148,15 @@ def test_a_doubtful_ending_is_decided_by_a_full_window_pass(transcriber):
     assert heard.text.endswith("home.") and not heard.unfinished
     if fast.doubtful_ending:
         assert heard.seconds > fast.seconds * 1.5  # both passes were paid for
+
+
+def test_a_pass_may_write_only_as_many_tokens_as_the_audio_can_hold(transcriber):
+    from voice_companion.transcribe import token_budget
+
+    assert token_budget(16000) == 34  # one second: room for far more than one can say
+    assert token_budget(16000 * 10) == 124
+    assert token_budget(16000 * 120) == 400  # within Whisper's 448 with the prompt
+    # the budget does not cut real speech short: the longest speech fixture comes out whole
+    fixture = max((f for f in load_manifest() if f.kind == "speech"), key=lambda f: len(f.text))
+    heard = transcriber.transcribe(load_file(fixture_path(fixture.name)))
+    assert jiwer.wer(norm(fixture.text), norm(heard.text)) < 0.25, heard.text

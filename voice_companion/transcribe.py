@@ -43,6 +43,12 @@ DOUBTFUL = 0.6  # last word, or the last two, below this: ask the full window
 WINDOW_MIN_S = 15.0
 WINDOW_MARGIN_S = 2.0
 FULL_WINDOW = 3000  # mel frames (100 a second) in Whisper's own window
+# On sounds that are hardly words (a replayed "Mm-hm.") Whisper can loop, and every temperature
+# it falls back to loops again: one pass over one second of audio took 4.4 s live. Speech has
+# under 5 tokens a second, so a pass may write at most this many tokens per second of audio.
+TOKENS_PER_S = 10
+MIN_TOKENS = 24
+MAX_TOKENS = 400  # Whisper allows 448 with the prompt
 _WINDOW = contextvars.ContextVar("voice_companion_whisper_window", default=FULL_WINDOW)
 
 
@@ -51,6 +57,11 @@ def window_frames(samples: int) -> int:
     frames = samples * 100 // RATE + int(WINDOW_MARGIN_S * 100)
     frames = max(int(WINDOW_MIN_S * 100), frames + frames % 2)  # the encoder halves it: even
     return min(FULL_WINDOW, frames)
+
+
+def token_budget(samples: int) -> int:
+    """The most tokens one window's pass may write for a turn of ``samples`` (16 kHz)."""
+    return min(MAX_TOKENS, MIN_TOKENS + TOKENS_PER_S * samples // RATE)
 
 
 def _install_short_window() -> bool:
@@ -269,6 +280,7 @@ class Transcriber:
             vad_filter=vad_filter,
             vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400},
             word_timestamps=True,
+            max_new_tokens=token_budget(audio.size),
         )
         kept, no_speech, logprob, probs = [], 0.0, 0.0, [1.0, 1.0]
         for seg in segments:
