@@ -160,3 +160,12 @@ def test_a_pass_may_write_only_as_many_tokens_as_the_audio_can_hold(transcriber)
     fixture = max((f for f in load_manifest() if f.kind == "speech"), key=lambda f: len(f.text))
     heard = transcriber.transcribe(load_file(fixture_path(fixture.name)))
     assert jiwer.wer(norm(fixture.text), norm(heard.text)) < 0.25, heard.text
+
+
+def test_a_loop_in_the_short_window_is_recognised():
+    from voice_companion.transcribe import _repeats
+
+    assert _repeats("5, 5, 5, 5, 5, 5")
+    assert _repeats("I I I I don't know")
+    assert not _repeats("No, no, no. It was fine.")  # three is speech, not a loop
+    assert not _repeats("I had a really rough day at work.")

@@ -59,6 +59,21 @@ def window_frames(samples: int) -> int:
     return min(FULL_WINDOW, frames)
 
 
+LOOP_COMPRESSION = 2.4  # Whisper's own sign of a repetition loop (gzip ratio of the text)
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _repeats(text: str, run: int = 4) -> bool:
+    """Whether one word comes ``run`` or more times in a row ("5, 5, 5, 5")."""
+    words = _WORD.findall(text.lower())
+    count = 1
+    for a, b in zip(words, words[1:], strict=False):
+        count = count + 1 if a == b else 1
+        if count >= run:
+            return True
+    return False
+
+
 def token_budget(samples: int) -> int:
     """The most tokens one window's pass may write for a turn of ``samples`` (16 kHz)."""
     return min(MAX_TOKENS, MIN_TOKENS + TOKENS_PER_S * samples // RATE)
@@ -262,13 +277,18 @@ class Transcriber:
         short = self.short_window and not full_window
         window = window_frames(audio.size) if short else FULL_WINDOW
         with self._lock:
-            token = _WINDOW.set(window)
-            try:
-                return self._transcribe(audio, vad_filter, start)
-            finally:
-                _WINDOW.reset(token)
+            return self._transcribe(audio, vad_filter, start, window)
 
-    def _transcribe(self, audio: np.ndarray, vad_filter: bool, start: float) -> Transcript:
+    def _transcribe(
+        self, audio: np.ndarray, vad_filter: bool, start: float, window: int
+    ) -> Transcript:
+        token = _WINDOW.set(window)
+        try:
+            return self._pass(audio, vad_filter, start, window)
+        finally:
+            _WINDOW.reset(token)
+
+    def _pass(self, audio: np.ndarray, vad_filter: bool, start: float, window: int) -> Transcript:
         # the segments are a lazy generator: consume them here, inside the window's context
         segments, _info = self.model.transcribe(
             audio,
@@ -282,8 +302,9 @@ class Transcriber:
             word_timestamps=True,
             max_new_tokens=token_budget(audio.size),
         )
-        kept, no_speech, logprob, probs = [], 0.0, 0.0, [1.0, 1.0]
+        kept, no_speech, logprob, probs, looped = [], 0.0, 0.0, [1.0, 1.0], False
         for seg in segments:
+            looped = looped or seg.compression_ratio > LOOP_COMPRESSION
             unsure = seg.avg_logprob < self.log_prob_threshold
             if seg.no_speech_prob > self.no_speech_threshold and unsure:
                 continue  # Whisper's own test for "this was not speech"
@@ -292,6 +313,10 @@ class Transcriber:
             logprob = min(logprob, seg.avg_logprob)
             probs.extend(float(w.probability) for w in seg.words or [])
         text = " ".join(t for t in kept if t).strip()
+        if window < FULL_WINDOW and (looped or _repeats(text)):
+            # the short window can send tiny.en round in circles ("5, 5, 5, 5, ..."): Whisper's
+            # own window decides instead
+            return self._transcribe(audio, vad_filter, start, FULL_WINDOW)
         if is_hallucination(text, audio.size / RATE, no_speech):
             text = ""
         return Transcript(text, no_speech, logprob, time.perf_counter() - start, probs[-1],
