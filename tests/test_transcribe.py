@@ -140,14 +140,51 @@ def test_a_short_turn_is_encoded_in_a_short_window_about_as_well(transcriber):
     assert fw.pad_or_trim(np.zeros((80, 500), np.float32)).shape == (80, 3000)
 
 
-def test_a_doubtful_ending_is_decided_by_a_full_window_pass(transcriber):
-    # "...when my partner is home.": the short window doubts the last word, the full one not
+def test_an_unsure_ending_is_looked_at_again_with_the_full_window(transcriber):
+    # "...when my partner is home.": the short window may doubt the last word, the full one not
     audio = load_file(fixture_path("speech_lonely_partner.flac"))
     fast = transcriber.transcribe(audio)
     heard = transcriber.transcribe_so_far(audio)
     assert heard.text.endswith("home.") and not heard.unfinished
-    if fast.doubtful_ending:
+    if fast.unsure_ending:
         assert heard.seconds > fast.seconds * 1.5  # both passes were paid for
+
+
+def _scripted(short, full):
+    """The real transcriber's decision logic, with the two passes' results scripted."""
+    from voice_companion.transcribe import Transcriber
+
+    fake = Transcriber.__new__(Transcriber)
+    fake.short_window = True
+    calls: list[bool] = []
+
+    def transcribe(audio, vad_filter=True, full_window=False):
+        calls.append(full_window)
+        return full if full_window else short
+
+    fake.transcribe = transcribe
+    return fake, calls
+
+
+def test_the_full_window_decides_only_when_it_hears_the_same_words():
+    import numpy as np
+
+    audio = np.zeros(16000, np.float32)
+    partner = "I feel lonely even when my partner is home."
+    fake, calls = _scripted(_transcript(partner, 0.35, 0.45),
+                            _transcript(partner.rstrip("."), 0.9, 0.9))
+    assert not fake.transcribe_so_far(audio).unfinished and calls == [False, True]
+    # "I called my mom and..." heard by the full window as "I called my moment.": the doubt stays
+    fake, calls = _scripted(_transcript("I called my mom, Ann.", 0.3, 0.4),
+                            _transcript("I called my moment.", 0.9, 0.9))
+    heard = fake.transcribe_so_far(audio)
+    assert heard.unfinished and heard.text == "I called my moment."
+    # words that read as unfinished need no second look; nor do confident endings
+    for text, last, two in (("I wanted to tell him, but um...", 0.4, 0.5),
+                            ("I'm tired.", 0.99, 0.9)):
+        fake, calls = _scripted(_transcript(text, last, two),
+                                _transcript("I wanted to tell him.", 0.9, 0.9))
+        assert fake.transcribe_so_far(audio).text == text and calls == [False]
 
 
 def test_a_pass_may_write_only_as_many_tokens_as_the_audio_can_hold(transcriber):
