@@ -10,7 +10,6 @@ sentence, and the microphone is ignored while the companion speaks (unless ``--b
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -27,7 +26,7 @@ from voice_companion.output import Printer, TurnRecord
 from voice_companion.replay import endpoint_config
 from voice_companion.session import Conversation
 from voice_companion.timeline import Timeline
-from voice_companion.transcribe import Transcriber
+from voice_companion.transcribe import Transcriber, resolve_model
 from voice_companion.vad import FRAME, StreamingVad
 from voice_companion.voice import Player, Speaker, Synthesizer
 
@@ -40,17 +39,23 @@ class Talk:
     def __init__(self, settings: Settings, printer: Printer) -> None:
         self.settings = settings
         self.printer = printer
-        started = time.monotonic()
-        # the safety rules take about a second to compile: do it while Whisper loads
-        warm = threading.Thread(target=_warm_dialogue, name="warm-dialogue", daemon=True)
-        warm.start()
+        self.started = time.monotonic()
+        # the two slow loads run in the background, so that the greeting can start playing while
+        # they finish: compiling the safety rules (about a second) and Whisper (half a second)
+        resolve_model(settings.model)  # a missing model is a clear error before anything is said
+        self.loading = ThreadPoolExecutor(max_workers=2, thread_name_prefix="load")
+        self.loads = [
+            self.loading.submit(_warm_dialogue),
+            self.loading.submit(
+                Transcriber, settings.model, settings.compute_type, settings.cpu_threads,
+                settings.beam_size, settings.no_speech_threshold, settings.log_prob_threshold,
+                settings.short_window,
+            ),
+        ]
+        self.transcriber: Transcriber | None = None
         self.mic_device = resolve_input(settings.input_device)
         self.out_device = resolve_output(settings.output_device)
         self.synth = Synthesizer(settings.rate, settings.volume, settings.voice)
-        self.transcriber = Transcriber(
-            settings.model, settings.compute_type, settings.cpu_threads, settings.beam_size,
-            settings.no_speech_threshold, settings.log_prob_threshold, settings.short_window,
-        )
         self.echo = EchoGuard()
         self.speaker = Speaker(self.synth, Player(self.out_device), settings,
                                on_played=self.echo.played)
@@ -71,8 +76,14 @@ class Talk:
         self.timeline = Timeline()
         self.awaiting_audio: tuple[int, float] | None = None  # (turn, when speech ended)
         self.arrived_at = 0.0
-        warm.join()
-        self.startup_s = time.monotonic() - started
+        self.startup_s = 0.0  # start → models loaded and the microphone open
+        self.live = False  # the microphone has been heard at least once outside the echo
+
+    def _finish_loading(self) -> None:
+        """Wait for the background loads; their errors (a broken model) surface here."""
+        _, self.transcriber = (load.result() for load in self.loads)
+        self.loading.shutdown()
+        self.startup_s = time.monotonic() - self.started
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -84,9 +95,13 @@ class Talk:
         try:
             with Microphone(self.mic_device) as mic:
                 greeting = self.conversation.start()
-                self._say(greeting.text)
+                self._say(greeting.text)  # it plays while the models finish loading
+                self._finish_loading()
+                # the loop now reads the microphone with every model ready (with --barge-in the
+                # person can already speak over the greeting; without it, once it is over)
                 self.timeline.log("listening", startup_s=round(self.startup_s, 3))
-                self.printer.status("Listening. Say 'what can I say?' for help; Ctrl-C to stop.")
+                self.printer.status(f"Listening (ready in {self.startup_s:.1f} s). "
+                                    "Say 'what can I say?' for help; Ctrl-C to stop.")
                 while True:
                     block = mic.get(timeout=0.2)
                     if block is None:
@@ -104,6 +119,7 @@ class Talk:
                 self.conversation.journal.end_session(self.conversation.session_id)
             self.conversation.journal.close()
             self.speaker.close()
+            self.loading.shutdown(wait=False, cancel_futures=True)
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.echo_pool.shutdown(wait=False, cancel_futures=True)
             self.timeline.close()
@@ -121,6 +137,9 @@ class Talk:
             self.segmenter.reset()
             self.last_activity = now
             return False
+        if not self.live:  # the first audio the companion really listens to
+            self.live = True
+            self.timeline.log("mic_live", since_start_s=round(now - self.started, 3))
         for event, turn in self.segmenter.feed(block):
             if event is Event.START:
                 self.last_activity = now
@@ -180,6 +199,7 @@ class Talk:
         frames = audio.size // FRAME
         self.pause_frames = frames
         self._drop_queued_passes()  # so this pause's pass does not queue behind a stale one
+        assert self.transcriber is not None, "models load before the loop listens"
         self.hint = (self.pool.submit(self.transcriber.transcribe_so_far, audio), frames)
         # in parallel: does the turn so far sound like something the companion played?
         self.echo_check = (self.echo_pool.submit(self.echo.score, audio), frames)
@@ -222,6 +242,7 @@ class Talk:
         if text is None:  # nothing ready yet: say "thinking" while Whisper works
             if self.settings.earcons:
                 self.speaker.chime(earcons.earcon("thinking"), earcons.RATE)
+            assert self.transcriber is not None
             result = self.transcriber.transcribe(turn.audio)
             text, asr_ms = result.text, result.seconds * 1000
         text = text.strip()
@@ -284,6 +305,4 @@ def run_talk(settings: Settings, quiet: bool = False) -> int:
     """Start a live conversation with the microphone and speaker."""
     printer = Printer(quiet=quiet)
     printer.status("Loading the speech model…")
-    talk = Talk(settings, printer)
-    printer.status(f"Ready in {talk.startup_s:.1f} s.")
-    return talk.run()
+    return Talk(settings, printer).run()
