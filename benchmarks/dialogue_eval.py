@@ -102,7 +102,7 @@ def load_feeling_statements(path: Path = FEELINGS) -> list[tuple[str, frozenset[
 
 CRISIS_SPLIT_ORDER = {
     "all": 0, "dev": 1, "tune": 2, "holdout": 3, "holdout2": 4, "holdout3": 5, "holdout4": 6,
-    "holdout5": 7, "train6": 8, "train7": 9, "holdout6": 10,
+    "holdout5": 7, "train6": 8, "train7": 9, "holdout6": 10, "train8": 11, "train9": 12,
 }
 # How each split was used. holdout2 and holdout3 were scored untouched first (29.7% -> 51.6%
 # and 17.5% -> 22.2% indirect recall), then their misses were used for tuning. The safety net's
@@ -113,6 +113,10 @@ CRISIS_SPLIT_ORDER = {
 # data for the learned layer only (the rules were not tuned on them). holdout6 was written the
 # same way by a fourth author; fitting on it too raised recall but also false alarms on ordinary
 # talk ("part of me wants to leave..."), so it was kept out of the fit as one more honest test.
+# train8 (comic hyperbole in explicit words, and earnest uses of the same words) was written to
+# develop the rules' hyperbole frames, which were also checked on the idioms of the other
+# training splits (train6 and train7 included); it is not in the learned layer's fit. train9 was
+# written as more training data for the learned layer by an author who read only training rows.
 CRISIS_SPLIT_LABELS = {
     "all": "all rows",
     "dev": "dev, tuned on",
@@ -122,9 +126,11 @@ CRISIS_SPLIT_LABELS = {
     "holdout3": "holdout3, tuned on after first score",
     "holdout4": "holdout4, never tuned on",
     "holdout5": "holdout5, never tuned on, another author",
-    "train6": "train6, the learned layer's training data only",
-    "train7": "train7, the learned layer's training data only",
+    "train6": "train6, the learned layer's training data",
+    "train7": "train7, the learned layer's training data",
     "holdout6": "holdout6, never tuned on, a fourth author",
+    "train8": "train8, hyperbole rows the rules were tuned on",
+    "train9": "train9, the learned layer's training data only",
 }
 
 

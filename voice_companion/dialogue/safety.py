@@ -52,6 +52,7 @@ import re._parser as _sre_parse
 import threading
 from bisect import bisect_right
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise, product
@@ -194,6 +195,21 @@ class _Idioms(BaseModel):
         return [_check_regex(p) for p in value]
 
 
+class _Hyperbole(BaseModel):
+    """Comic exaggeration with danger words ("kill me now, the in-laws are coming"): frames
+    whose first cue (the exaggerated phrase) is blanked like an idiom when the other cues (a
+    trivial cause, the shape of a joke) are near it, unless a ``heavy`` cue (distress, a plan,
+    "i mean it") is anywhere in the turn."""
+
+    heavy: list[str] = Field(default_factory=list)
+    frames: list[_Frame] = Field(default_factory=list)
+
+    @field_validator("heavy")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+
 class SafetyFile(BaseModel):
     """The shape of ``prompts/safety.toml``."""
 
@@ -202,6 +218,7 @@ class SafetyFile(BaseModel):
     macros: dict[str, str]
     categories: _Categories
     idioms: _Idioms
+    hyperbole: _Hyperbole = Field(default_factory=_Hyperbole)
 
     @model_validator(mode="after")
     def _complete(self) -> SafetyFile:
@@ -210,6 +227,9 @@ class SafetyFile(BaseModel):
             raise ValueError(f"replies missing for {sorted(missing)}")
         known = set(self.macros)
         sources = [p for p in self.macros.values()] + self.idioms.patterns
+        sources += self.hyperbole.heavy
+        for frame in self.hyperbole.frames:
+            sources += frame.cues + frame.unless
         for name in CATEGORIES:
             table: _PatternList = getattr(self.categories, name)
             sources += table.patterns + table.conditional + table.distress
@@ -557,11 +577,21 @@ class _CompiledFrame:
     def match(self, words: _Words) -> Span | None:
         """A stretch of at most ``within`` words holding every cue (disjoint, any order) and
         no cancelling cue nearby, or None."""
+        for _anchor, first, last in self._matches(words):
+            return first, last
+        return None
+
+    def anchors(self, words: _Words) -> list[Span]:
+        """The spans of the first cue that take part in a match (for blanking them)."""
+        return [anchor for anchor, _first, _last in self._matches(words)]
+
+    def _matches(self, words: _Words) -> Iterator[tuple[Span, int, int]]:
+        """For each span of the first cue in a match: that span and the match's stretch."""
         lists = []
         for cue in self.cues:
             found = words.spans(cue)
             if not found:
-                return None
+                return
             lists.append(found)
         anchors, others = lists[0], lists[1:]
         for anchor in anchors:
@@ -578,8 +608,8 @@ class _CompiledFrame:
                 if any(a[1] >= b[0] for a, b in pairwise(ordered)):
                     continue  # one stretch of words may not serve as two cues
                 if not self._cancelled(words, first, last):
-                    return first, last
-        return None
+                    yield anchor, first, last
+                    break
 
     def _cancelled(self, words: _Words, first: int, last: int) -> bool:
         lo, hi = first - self.within, last + self.within
@@ -603,6 +633,8 @@ class _Rules:
             self.frames[name] = [_CompiledFrame(f, macros) for f in table.frames]
             distress += table.distress
         self.distress = _compile(distress, macros)
+        self.heavy = _compile(data.hyperbole.heavy, macros)
+        self.hyperbole = [_CompiledFrame(f, macros) for f in data.hyperbole.frames]
         self.gate = True  # False: try every pattern (tests check the gate changes nothing)
         strings: set[str] = set()
         groups = [self.idioms, self.distress, *self.always.values(), *self.conditional.values()]
@@ -616,6 +648,9 @@ class _Rules:
         # The words of danger and distress (not of idioms): what makes a chunk worth reading
         # first when a long turn is over the classifier's budget.
         self.vocabulary = frozenset(strings - idiom_strings)
+        for group in [self.heavy, *(f.cues for f in self.hyperbole)]:
+            for p in group:
+                strings |= p.need or set()
         self._by_trigram: dict[str, list[str]] = {}
         for string in sorted(strings):
             self._by_trigram.setdefault(string[:3], []).append(string)
@@ -631,11 +666,25 @@ class _Rules:
                     found.add(string)
         return frozenset(found)
 
-    def blank_idioms(self, text: str, present: frozenset[str]) -> str:
-        """``text`` with idioms blanked; ``present`` must be :meth:`present` of ``text``."""
+    def blank_idioms(self, text: str, present: frozenset[str], hyperbole: bool = True) -> str:
+        """``text`` with idioms blanked; ``present`` must be :meth:`present` of ``text``.
+        With ``hyperbole``, comic exaggeration with a trivial cause is blanked too."""
         for idiom in self.idioms:
             if not self.gate or idiom.may_match_given(present):
                 text = idiom.rx.sub(" ~ ", text)
+        if hyperbole and self.hyperbole:
+            text = self._blank_hyperbole(text, present)
+        return text
+
+    def _blank_hyperbole(self, text: str, present: frozenset[str]) -> str:
+        frames = [f for f in self.hyperbole if not self.gate or f.may_match_given(present)]
+        if not frames or self.first(self.heavy, text, present) is not None:
+            return text
+        for frame in frames:
+            words = _Words(text)
+            for span in reversed(frame.anchors(words)):
+                start, end = words.chars(span)
+                text = f"{text[:start]} ~ {text[end:]}"
         return text
 
     def first(
@@ -1037,7 +1086,8 @@ class SafetyDetector:
         # Blanking idioms only removes text, so the gate strings of ``norm`` are a superset of
         # those of ``clean``: a safe gate for both steps.
         present = rules.present(norm)
-        clean = rules.blank_idioms(norm, present)
+        # Comic exaggeration is let off only when no distress was heard in the last turns.
+        clean = rules.blank_idioms(norm, present, hyperbole=not any(self._recent))
         distress_now = rules.first(rules.distress, clean, present) is not None
         distressed = distress_now or any(self._recent)
         hit = self._find(clean, present, distressed, norm)
