@@ -33,12 +33,12 @@ VERY_UNSURE_LAST_TWO = 0.5
 # words' probabilities shift (a complete "...my partner is home." fell to 0.31), so when a short
 # pass is unsure of words that otherwise read as finished, a full-window pass takes a second
 # look. It decides only if it hears the same words: when it hears others, it is not the better
-# judge. Measured on 64 complete sentences (real speech, fixtures, espeak-ng) and 18 cut before a
-# pause: letting the full pass decide every doubtful ending turned three unfinished ones into
-# finished text ("but um..." became "I wanted to tell him", "I called my mom and..." became
-# "...my moment."), each a turn cut off. This rule cuts none of the 18, holds 6 of the 64 for the
-# long wait (5 before), and pays for a second pass on 12 of all 87 clips (20 before)
-# (benchmarks/unsure_endings.py).
+# judge. benchmarks/unsure_endings.py, on 63 complete sentences (real speech, fixtures, espeak-ng)
+# and 25 cut before a pause: letting the full pass decide every doubtful ending cut 5 of the 25
+# ("but um..." became "I wanted to tell him", "I called my mom and..." became "...my moment.")
+# and held 5 of the 63 for the long wait, with a second pass on 19 of the 88 clips. This rule
+# cuts 2, where the short pass itself is sure and wrong ("I honestly don't know if" heard as
+# "...know.", "...the park and then" as "...and men."), holds 6, and pays for a second pass on 9.
 
 # Whisper's encoder reads a 30-second window, padded with silence: for a turn of a few seconds
 # most of its work (the larger part of a whole pass with tiny.en) is spent on padding.
