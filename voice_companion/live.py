@@ -20,6 +20,7 @@ from voice_companion.audio import to_wav_bytes
 from voice_companion.capture import Microphone
 from voice_companion.config import Settings
 from voice_companion.devices import resolve_input, resolve_output
+from voice_companion.dialogue import safety
 from voice_companion.echo import EchoGuard
 from voice_companion.endpoint import Event, Turn, TurnSegmenter
 from voice_companion.output import Printer, TurnRecord
@@ -40,18 +41,15 @@ class Talk:
         self.settings = settings
         self.printer = printer
         self.started = time.monotonic()
-        # the two slow loads run in the background, so that the greeting can start playing while
-        # they finish: compiling the safety rules (about a second) and Whisper (half a second)
+        # Whisper loads in the background while the greeting is prepared and starts playing;
+        # the safety rules (about a second to compile) are left for later, while it plays
         resolve_model(settings.model)  # a missing model is a clear error before anything is said
-        self.loading = ThreadPoolExecutor(max_workers=2, thread_name_prefix="load")
-        self.loads = [
-            self.loading.submit(_warm_dialogue),
-            self.loading.submit(
-                Transcriber, settings.model, settings.compute_type, settings.cpu_threads,
-                settings.beam_size, settings.no_speech_threshold, settings.log_prob_threshold,
-                settings.short_window,
-            ),
-        ]
+        self.loading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+        self.whisper = self.loading.submit(
+            Transcriber, settings.model, settings.compute_type, settings.cpu_threads,
+            settings.beam_size, settings.no_speech_threshold, settings.log_prob_threshold,
+            settings.short_window,
+        )
         self.transcriber: Transcriber | None = None
         self.mic_device = resolve_input(settings.input_device)
         self.out_device = resolve_output(settings.output_device)
@@ -80,10 +78,12 @@ class Talk:
         self.live = False  # the microphone has been heard at least once outside the echo
 
     def _finish_loading(self) -> None:
-        """Wait for the background loads; their errors (a broken model) surface here."""
-        _, self.transcriber = (load.result() for load in self.loads)
-        self.loading.shutdown()
+        """Wait for Whisper (its errors, a broken model, surface here), then compile the safety
+        rules in the background: the first turn, seconds away, finds them ready."""
+        self.transcriber = self.whisper.result()
         self.startup_s = time.monotonic() - self.started
+        self.loading.submit(safety.warm_up)
+        self.loading.shutdown(wait=False)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ class Talk:
         try:
             with Microphone(self.mic_device) as mic:
                 greeting = self.conversation.start()
-                self._say(greeting.text)  # it plays while the models finish loading
+                self._say(greeting.text)  # it plays while Whisper finishes loading
                 self._finish_loading()
                 # the loop now reads the microphone with every model ready (with --barge-in the
                 # person can already speak over the greeting; without it, once it is over)
@@ -292,13 +292,6 @@ class Talk:
         self.speaker.say(text)
         if self.settings.earcons:
             self.speaker.chime(earcons.earcon("listening"), earcons.RATE)
-
-
-def _warm_dialogue() -> None:
-    """Compile the safety rules (cached for the conversation that follows)."""
-    from voice_companion.dialogue.safety import SafetyDetector
-
-    SafetyDetector()
 
 
 def run_talk(settings: Settings, quiet: bool = False) -> int:

@@ -732,10 +732,16 @@ def _rules_for(_key: str) -> _Rules:
     return _Rules(_safety_file())
 
 
+_RULES_LOCK = threading.Lock()
+
+
 def _rules() -> _Rules:
+    """The compiled rules (about a second, once per prompts folder; a second thread asking
+    meanwhile waits for the first instead of compiling them again)."""
     from voice_companion.prompts import prompts_dir
 
-    return _rules_for(str(prompts_dir()))
+    with _RULES_LOCK:
+        return _rules_for(str(prompts_dir()))
 
 
 def normalise(text: str) -> str:
@@ -1039,6 +1045,13 @@ class _Learned:
 _LEARNED = _Learned()
 
 
+def warm_up() -> None:
+    """Compile the rules and start loading the learned layer now, so that the first turn does
+    not wait for them (a live session does this in the background while it greets)."""
+    _rules()
+    _LEARNED.start()
+
+
 def classifier_available() -> bool:
     """Whether the learned layer is in use (waits for it to load): the sentence model package
     is installed and the fitted head loads."""
@@ -1054,12 +1067,18 @@ class SafetyDetector:
     """
 
     def __init__(self, distress_memory: int = 3, learned: bool = True) -> None:
-        self._rules = _rules()
+        self._compiled: _Rules | None = None  # compiled on first use (see :func:`warm_up`)
         self._recent: deque[bool] = deque(maxlen=max(distress_memory, 0) + 1)
         # The classifier heard after the rules; its model loads in the background.
         self._learned = _LEARNED if learned else None
         if self._learned is not None:
             self._learned.start()
+
+    @property
+    def _rules(self) -> _Rules:
+        if self._compiled is None:
+            self._compiled = _rules()
+        return self._compiled
 
     def reset(self) -> None:
         """Forget the distress heard so far (a new conversation)."""
