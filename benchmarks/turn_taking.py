@@ -82,10 +82,10 @@ from voice_companion.fixtures import Fixture, fixtures_of_kind, get_fixture  # n
 
 IDLE_S = 20.5
 SILENCE_PROMPT_S = "600"
-BUDGET_S = 700.0  # the run must end within 12 minutes: later clips are skipped near this
+BUDGET_S = 880.0  # the run must end within 15 minutes: later clips are skipped near this
 A_RESERVE_S = 95.0  # what A's last clips, C and B's start need at least
 EARCON_TURN_S = 16.0  # one complete turn with its reply
-HARD_S = 735.0  # no wait goes past this
+HARD_S = 915.0  # no wait goes past this
 Log = Callable[[str], None]
 
 
