@@ -74,7 +74,7 @@ class Talk:
         self.timeline = Timeline()
         self.awaiting_audio: tuple[int, float] | None = None  # (turn, when speech ended)
         self.arrived_at = 0.0
-        self.startup_s = 0.0  # start → models loaded and the microphone open
+        self.startup_s = 0.0  # start → Whisper loaded, the greeting started, the microphone open
         self.live = False  # the microphone has been heard at least once outside the echo
 
     def _finish_loading(self) -> None:
@@ -97,7 +97,7 @@ class Talk:
                 greeting = self.conversation.start()
                 self._say(greeting.text)  # it plays while Whisper finishes loading
                 self._finish_loading()
-                # the loop now reads the microphone with every model ready (with --barge-in the
+                # the loop now reads the microphone with Whisper ready (with --barge-in the
                 # person can already speak over the greeting; without it, once it is over)
                 self.timeline.log("listening", startup_s=round(self.startup_s, 3))
                 self.printer.status(f"Listening (ready in {self.startup_s:.1f} s). "
