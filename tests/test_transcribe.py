@@ -68,6 +68,17 @@ def _transcript(text: str, last: float, two: float):
     return Transcript(text, 0.0, -0.2, 0.1, last, two)
 
 
+def test_words_with_no_sentence_end_keep_the_turn_open_unless_a_short_answer():
+    # "When I got home the" heard as "Where I got home": the hanging word is gone, and so is
+    # the full stop Whisper gives a finished sentence
+    assert _transcript("Where I got home", 0.88, 0.93).unfinished
+    assert not _transcript("When I got home, the house was quiet.", 0.9, 0.9).unfinished
+    assert not _transcript("Was it me?", 0.9, 0.9).unfinished
+    assert not _transcript('She said "leave."', 0.9, 0.9).unfinished
+    for answer in ("Yes", "No way", "Okay."):
+        assert not _transcript(answer, 0.9, 0.9).unfinished
+
+
 def test_unsure_final_words_keep_the_turn_open_but_one_shaky_word_does_not():
     # "but um" misheard as "my term.": both final words unsure
     assert _transcript("I wanted to call my sister, my term.", 0.46, 0.52).unfinished
@@ -172,7 +183,7 @@ def test_the_full_window_decides_only_when_it_hears_the_same_words():
     audio = np.zeros(16000, np.float32)
     partner = "I feel lonely even when my partner is home."
     fake, calls = _scripted(_transcript(partner, 0.35, 0.45),
-                            _transcript(partner.rstrip("."), 0.9, 0.9))
+                            _transcript(partner.replace("lonely", "lonely,"), 0.9, 0.9))
     assert not fake.transcribe_so_far(audio).unfinished and calls == [False, True]
     # "I called my mom and..." heard by the full window as "I called my moment.": the doubt stays
     fake, calls = _scripted(_transcript("I called my mom, Ann.", 0.3, 0.4),

@@ -29,6 +29,8 @@ RATE = 16000
 UNSURE_LAST_WORD = 0.5
 UNSURE_LAST_TWO = 0.6  # geometric mean of the last two words' probabilities
 VERY_UNSURE_LAST_TWO = 0.5
+NO_END_MIN_WORDS = 3  # fewer words without a full stop are taken as a short answer
+_CLOSING_QUOTES = "\"')]”’"
 # Those figures hold for Whisper's full 30 s window. With the short window (below) the final
 # words' probabilities shift (a complete "...my partner is home." fell to 0.31), so when a short
 # pass is unsure of words that otherwise read as finished, a full-window pass takes a second
@@ -39,6 +41,7 @@ VERY_UNSURE_LAST_TWO = 0.5
 # and held 5 of the 63 for the long wait, with a second pass on 19 of the 88 clips. This rule
 # cuts 2, where the short pass itself is sure and wrong ("I honestly don't know if" heard as
 # "...know.", "...the park and then" as "...and men."), holds 6, and pays for a second pass on 9.
+# With a missing full stop also keeping the turn open (Transcript.no_sentence_end) it holds 9.
 
 # Whisper's encoder reads a 30-second window, padded with silence: for a turn of a few seconds
 # most of its work (the larger part of a whole pass with tiny.en) is spent on padding.
@@ -151,12 +154,24 @@ class Transcript:
     def unfinished(self) -> bool:
         """Whether these words stop before the thought is finished (for end-of-turn timing).
 
-        Unfinished words ("...and then I"), or final words Whisper is unsure of: a filled pause
-        ("um") is often transcribed as made-up words with low probability.
+        Unfinished words ("...and then I"), final words Whisper is unsure of (a filled pause,
+        "um", is often transcribed as made-up words with low probability), or no sentence end.
         """
         from voice_companion.completeness import is_unfinished
 
-        return bool(is_unfinished(self.text) or self.unsure_ending)
+        return bool(is_unfinished(self.text) or self.unsure_ending or self.no_sentence_end)
+
+    @property
+    def no_sentence_end(self) -> bool:
+        """Whisper put no full stop, question or exclamation mark after several words.
+
+        Whisper punctuates what it hears as a finished sentence. Before a pause it sometimes
+        drops a hanging last word ("when I got home the" heard as "Where I got home"), and then
+        the words left read as finished, but the full stop is missing. Short answers ("Yes",
+        "No way") often come without one, so they are left alone.
+        """
+        text = self.text.strip().rstrip(_CLOSING_QUOTES)
+        return len(text.split()) >= NO_END_MIN_WORDS and not text.endswith((".", "?", "!"))
 
     @property
     def unsure_ending(self) -> bool:
