@@ -75,7 +75,7 @@ def test_words_with_no_sentence_end_keep_the_turn_open_unless_a_short_answer():
     assert not _transcript("When I got home, the house was quiet.", 0.9, 0.9).unfinished
     assert not _transcript("Was it me?", 0.9, 0.9).unfinished
     assert not _transcript('She said "leave."', 0.9, 0.9).unfinished
-    for answer in ("Yes", "No way", "Okay."):
+    for answer in ("Yes", "No way", "No, not really", "Okay."):
         assert not _transcript(answer, 0.9, 0.9).unfinished
 
 

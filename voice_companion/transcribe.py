@@ -29,7 +29,7 @@ RATE = 16000
 UNSURE_LAST_WORD = 0.5
 UNSURE_LAST_TWO = 0.6  # geometric mean of the last two words' probabilities
 VERY_UNSURE_LAST_TWO = 0.5
-NO_END_MIN_WORDS = 3  # fewer words without a full stop are taken as a short answer
+NO_END_MIN_WORDS = 4  # fewer words without a full stop are taken as a short answer
 _CLOSING_QUOTES = "\"')]”’"
 # Those figures hold for Whisper's full 30 s window. With the short window (below) the final
 # words' probabilities shift (a complete "...my partner is home." fell to 0.31), so when a short
@@ -168,7 +168,7 @@ class Transcript:
         Whisper punctuates what it hears as a finished sentence. Before a pause it sometimes
         drops a hanging last word ("when I got home the" heard as "Where I got home"), and then
         the words left read as finished, but the full stop is missing. Short answers ("Yes",
-        "No way") often come without one, so they are left alone.
+        "No, not really") often come without one, so they are left alone.
         """
         text = self.text.strip().rstrip(_CLOSING_QUOTES)
         return len(text.split()) >= NO_END_MIN_WORDS and not text.endswith((".", "?", "!"))
