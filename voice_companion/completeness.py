@@ -232,6 +232,11 @@ def _rules() -> _Rules:
     return _Rules.build(load_completeness())
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends with a full stop, question or exclamation mark (quotes aside)."""
+    return _NOTES.sub(" ", text).rstrip(_CLOSERS).endswith((".", *_STRONG_END))
+
+
 def is_unfinished(text: str) -> bool:
     """Whether ``text``, a turn's words so far, stops before the thought is finished."""
     return _rules().unfinished(text)

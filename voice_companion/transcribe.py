@@ -30,7 +30,6 @@ UNSURE_LAST_WORD = 0.5
 UNSURE_LAST_TWO = 0.6  # geometric mean of the last two words' probabilities
 VERY_UNSURE_LAST_TWO = 0.5
 NO_END_MIN_WORDS = 4  # fewer words without a full stop are taken as a short answer
-_CLOSING_QUOTES = "\"')]”’"
 # Those figures hold for Whisper's full 30 s window. With the short window (below) the final
 # words' probabilities shift (a complete "...my partner is home." fell to 0.31), so when a short
 # pass is unsure of words that otherwise read as finished, a full-window pass takes a second
@@ -170,8 +169,9 @@ class Transcript:
         the words left read as finished, but the full stop is missing. Short answers ("Yes",
         "No, not really") often come without one, so they are left alone.
         """
-        text = self.text.strip().rstrip(_CLOSING_QUOTES)
-        return len(text.split()) >= NO_END_MIN_WORDS and not text.endswith((".", "?", "!"))
+        from voice_companion.completeness import ends_sentence
+
+        return len(self.text.split()) >= NO_END_MIN_WORDS and not ends_sentence(self.text)
 
     @property
     def unsure_ending(self) -> bool:
