@@ -398,3 +398,27 @@ def test_repeated_crisis_turns_never_get_the_very_same_words():
     replies = [engine.respond("i want to kill myself") for _ in range(8)]
     assert all(r.safety is not None and "nine eight eight" in r.text for r in replies)
     assert len({r.text for r in replies}) == len(replies)
+
+
+@pytest.mark.parametrize(
+    ("turns", "word"),
+    [
+        (["I had a rough day at work.", "I felt so small."], "small"),
+        (["I feel so alone.", "Yeah."], "alone"),
+        (["I feel broken."], "broken"),
+        (["My husband was out again.", "I feel invisible at home.", "Mm."], "invisible"),
+    ],
+)
+def test_a_felt_perception_is_never_said_back_as_a_fact(turns: list[str], word: str) -> None:
+    # "I feel small" is how it feels, not who they are: never "You're small" or "Being small".
+    stating = re.compile(
+        r"\b(?:being|you're|you are|you were|left you|leaving you)\s+(?:\w+\s+)?" + word, re.I
+    )
+    said_back = 0
+    for seed in range(30):
+        engine = ReflectiveEngine(seed=seed)
+        for turn in turns:
+            text = engine.respond(turn).text
+            assert not stating.search(text), text
+            said_back += word in text.lower()
+    assert said_back >= 20  # the word is still said back, as a feeling

@@ -85,6 +85,7 @@ class ReflectiveEngine:
         wording = engine_wording()
         self.book = TemplateBook(wording.pools(), wording.vocab.banned, seed)
         self.analyser = _analyser(prompts_dir())
+        self.feel_only = frozenset(feelings_wording().feel_only)
         self.detector = SafetyDetector()
         self.memory = ConversationMemory()
         self.turn = 0  # replies given so far
@@ -312,7 +313,8 @@ class ReflectiveEngine:
 
         for stale_ok in (False, True):
             for option in sorted(options, key=rank, reverse=True):
-                pick = self._pick(option.pool, option.values, stale_ok)
+                exclude = self._exclude | self._stating(option)
+                pick = self.book.pick(option.pool, option.values, self.turn, exclude, stale_ok)
                 if pick is None:
                     continue
                 act = "complex_reflection" if option.complex else "simple_reflection"
@@ -325,6 +327,17 @@ class ReflectiveEngine:
                     self.memory.used_threads.add(option.thread)
                 return
             options = options + continuation(self.memory)
+
+    def _stating(self, option: Candidate) -> set[str]:
+        """Templates of ``option`` that must not be used because they would state one of its
+        feelings as a fact about the person: "I feel small" is never "You're small"."""
+        for name, value in option.values.items():
+            if name.startswith("feel") and value:
+                words = value.lower().split()
+                phrases = set(words) | {" ".join(words[i:i + 2]) for i in range(len(words) - 1)}
+                if phrases & self.feel_only:
+                    return self.book.stating(option.pool)
+        return set()
 
     def _minimal(self, draft: _Draft) -> None:
         """"Yeah.", "Okay.": make room first, then carry on from what they said before."""

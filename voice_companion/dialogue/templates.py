@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from voice_companion.dialogue.wording import template_fields
 
 WINDOW = 20  # a template is not used again within this many replies
+# A feeling said as a fact: "you're {feel}", "being {feel}", "it's left you {feel}".
+_STATING = re.compile(
+    r"(?i)\b(?:being|you're|you are|you were|you've been|you seem|you sound|left you|leaving you"
+    r"|leaves you|makes you|made you|and still)\s+(?:\w+\s+)?\{feel\w*\}"
+)
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,23 @@ class TemplateBook:
         self.fields = {name: [template_fields(t) for t in pool] for name, pool in pools.items()}
         self.last_used: dict[str, int] = {}
         self.rng = random.Random(seed)
+        self._stating: dict[str, set[str]] = {}
         self.banned_re = re.compile(
             r"(?<![\w'])(?:" + "|".join(re.escape(b) for b in sorted(banned, key=len,
                                                                        reverse=True)) + r")",
             re.I,
         )
+
+    def stating(self, pool: str) -> set[str]:
+        """Ids of the templates in ``pool`` that say a feeling as a fact about the person
+        ("You're {feel}.", "Being {feel} is hard.", "You're {feel_a}, and still {feel_b}."),
+        not as a feeling ("You feel {feel}.")."""
+        if pool not in self._stating:
+            self._stating[pool] = {
+                f"{pool}.{i}" for i, t in enumerate(self.pools.get(pool, []))
+                if _STATING.search(t)
+            }
+        return self._stating[pool]
 
     def is_banned(self, text: str) -> bool:
         return bool(self.banned_re.search(text))
