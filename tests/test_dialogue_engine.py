@@ -422,3 +422,39 @@ def test_a_felt_perception_is_never_said_back_as_a_fact(turns: list[str], word: 
             assert not stating.search(text), text
             said_back += word in text.lower()
     assert said_back >= 20  # the word is still said back, as a feeling
+
+
+@pytest.mark.parametrize(
+    ("turns", "word", "doubt"),
+    [
+        (["I forgot my daughter's recital.", "I'm a terrible mother."], "terrible mother", False),
+        (["I messed up the presentation.", "I'm such an idiot."], "idiot", False),
+        (["I'm a bad friend, I forgot her birthday."], "bad friend", False),
+        (["My partner never listens.", "Maybe I'm being dramatic."], "dramatic", True),
+        (["I shouted at my son.", "I'm overreacting probably."], "overreacting", True),
+        (["i think im being too sensitive"], "too sensitive", True),
+    ],
+)
+def test_a_harsh_word_about_oneself_is_never_said_back_as_a_verdict(
+    turns: list[str], word: str, doubt: bool
+) -> None:
+    # "I'm a terrible mother" must not come back as "You're a terrible mother." (it would agree
+    # with the verdict): the reply names it as their own harsh word, or their worry.
+    verdict = re.compile(r"\byou(?:'re| are| were)\s+(?:\w+\s+){0,3}?" + word, re.I)
+    owned = re.compile(r"\b(?:calling (?:yourself|you)|calls you|word for yourself|you said)\b",
+                       re.I)
+    worried = re.compile(r"\b(?:worr(?:y|ies|ied)|doubting|second-guessing|questioning)\b", re.I)
+    for seed in range(25):
+        engine = ReflectiveEngine(seed=seed)
+        for turn in turns:
+            reply = engine.respond(turn)
+        assert not verdict.search(reply.text), reply.text
+        assert word in reply.text.lower(), reply.text
+        assert (worried if doubt else owned).search(reply.text), reply.text
+        assert reply.acts[0] == "complex_reflection"
+
+
+def test_someone_elses_verdict_is_reflected_as_theirs() -> None:
+    reply = ReflectiveEngine(seed=3).respond("My mum says I'm lazy.")
+    assert "says you're lazy" in reply.text.lower()
+    assert "calling yourself" not in reply.text.lower()

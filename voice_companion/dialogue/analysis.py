@@ -114,6 +114,9 @@ class Turn:
     feel_b: FeelingHit | None = None  # a second feeling of the other valence (mixed)
     negated_positive: FeelingHit | None = None  # "not happy"
     inference: InferredFeeling | None = None
+    judgement: str | None = None  # a harsh word about themselves ("lazy", "a bad friend")
+    judgement_doing: str | None = None  # the same as a doing ("being lazy", "overreacting")
+    judgement_doubt: bool = False  # said as a doubt ("maybe I'm being dramatic")
     valence: str = "neutral"
     content: set[str] = field(default_factory=set)
 
@@ -174,7 +177,23 @@ class Analyser:
         self._feelings(turn)
         self._clauses(turn)
         self._sides(turn, lowered)
+        self._self_judgement(turn)
         return turn
+
+    def _self_judgement(self, turn: Turn) -> None:
+        """A harsh verdict on themselves is never said back as a plain statement ("You're a
+        terrible mum."): it is kept apart, and clauses that hold it are not reflected."""
+        found = self.extractor.self_judgement_in(turn.cleaned)
+        if found is None:
+            return
+        turn.judgement, turn.judgement_doing, turn.judgement_doubt = found
+        word = turn.judgement.split()[-1]
+        for name in ("clause", "clause_nf", "fragment"):
+            value = getattr(turn, name)
+            if value and word in value.lower().split():
+                setattr(turn, name, None)
+        if turn.sides and any(word in side.lower().split() for side in turn.sides):
+            turn.sides = None
 
     def soften_swears(self, words: list[str]) -> list[str]:
         """Swear words in gentler words ("pissed off" -> "angry"), others dropped."""

@@ -63,6 +63,15 @@ class Extractor:
         self.topics = _phrases(vocab.topics)
         self.known = set(self.people) | set(self.events) | set(self.topics)
         self.efforts = sorted((tuple(e.split()) for e in vocab.efforts), key=len, reverse=True)
+        self._judgement_re = re.compile(
+            r"\b(?:i'm|i am|im|i was|i've been|i have been|am i)"
+            r"\s+(?:(?:just|so|such|being|really|probably|totally|completely|a bit|kind of|sort of"
+            r"|maybe|too|being so|being a bit|being too|the most)\s+)*"
+            r"((?:(?:a|an)\s+)?(?:" + "|".join(re.escape(w) for w in vocab.judging_words) + r")"
+            r"\s+(?:" + "|".join(re.escape(r) for r in vocab.judged_roles) + r")|"
+            + "|".join(re.escape(v) for v in sorted(vocab.self_judgements, key=len, reverse=True))
+            + r")\b"
+        )
 
     # ---------------------------------------------------------------- people and events
 
@@ -137,6 +146,40 @@ class Extractor:
         return _unique(out)
 
     # ---------------------------------------------------------------- worries, effort, values
+
+    def self_judgement_in(self, text: str) -> tuple[str, str, bool] | None:
+        """A harsh word the person uses about themselves ("I'm such an idiot", "maybe I'm being
+        dramatic"): the word ("such an idiot", "dramatic"), it as a doing ("being dramatic",
+        "overreacting"), and whether it is a doubt ("maybe", "probably", "am I ...?") rather
+        than a verdict."""
+        low = text.lower().replace("’", "'")
+        m = self._judgement_re.search(low)
+        if m is None:
+            return None
+        before = low[max(0, m.start() - 40):m.start()]
+        reported = re.search(r"\b(\w+)\s+(?:says?|said|thinks?|thought|calls? me|called me|"
+                             r"told me|tells me|accuses? me of|accused me of|acts? like|"
+                             r"makes? out)\s+(?:that\s+)?$", before)
+        if reported and reported.group(1) != "i":
+            return None  # someone else's verdict ("he says I'm lazy"): reflected as said
+        said = low[m.start():m.end()].split()
+        lead = next(len(w) for w in (["i", "have", "been"], ["i've", "been"], ["i", "am"],
+                                     ["am", "i"], ["i", "was"], said[:1]) if said[:len(w)] == w)
+        rest = [w for w in said[lead:] if w not in {"just", "really", "probably", "totally",
+                                                    "completely", "maybe", "kind", "sort", "of"}]
+        while rest and rest[0] in {"being", "such", "so"}:
+            rest = rest[1:]
+        if not rest:
+            return None
+        label = " ".join(rest)
+        gerund = label if rest[0].endswith("ing") else f"being {label}"
+        hedged_before = re.search(r"\b(?:maybe|perhaps|probably|i guess|i think|i suppose|"
+                                  r"wonder if|or)\s*$", before)
+        hedged_after = re.search(r"^\s*(?:\?|,? ?(?:probably|maybe|i guess|i think|"
+                                 r"or something|or not))", low[m.end():])
+        doubt = bool(hedged_before or hedged_after or said[:2] == ["am", "i"]
+                     or {"maybe", "probably"} & set(said))
+        return label, gerund, doubt
 
     def worries_in(self, text: str) -> list[str]:
         out = []

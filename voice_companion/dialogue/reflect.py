@@ -80,6 +80,11 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
     if turn.feel and turn.feel_b and own_feel and turn.feel_b.reflect not in memory.banned:
         add(Candidate(C + "mixed", {"feel_a": own_feel, "feel_b": turn.feel_b.reflect}, True,
                       4.6, named=(own_core or "", turn.feel_b.surface)))
+    if turn.judgement:
+        if turn.judgement_doubt:
+            add(Candidate(C + "self_doubt", {"doing": turn.judgement_doing or ""}, True, 4.55))
+        else:
+            add(Candidate(C + "self_judgement", {"label": turn.judgement}, True, 4.55))
     if turn.hard.wondering:
         add(Candidate(C + "wondering", {"clause": turn.hard.wondering}, True, 4.5))
     if "sarcasm" in turn.flags:

@@ -58,6 +58,8 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.dont_know": set(),
     "reflections_complex.ramble_feel": {"items", "feel"},
     "reflections_complex.ramble_plain": {"items"},
+    "reflections_complex.self_judgement": {"label"},
+    "reflections_complex.self_doubt": {"doing"},
     "reflections_complex.clarify": set(),
     "reflections_complex.wondering": {"clause"},
     "reflections_complex.correction": {"feel_x", "feel_y"},
@@ -188,6 +190,8 @@ class ComplexReflections(_Section):
     sarcasm: Pool
     sarcasm_plain: Pool
     dismissive: Pool
+    self_judgement: Pool
+    self_doubt: Pool
     advice_wish: Pool
     advice_plain: Pool
     dont_know: Pool
@@ -280,6 +284,9 @@ class Vocab(BaseModel):
     softened: list[str]
     efforts: list[str]
     values: list[str]
+    self_judgements: list[str]
+    judging_words: list[str]
+    judged_roles: list[str]
     banned: list[str]
 
     @field_validator("*")
