@@ -11,6 +11,7 @@ from voice_companion.dialogue import DialogueEngine, PastThread, Reply, create_e
 from voice_companion.dialogue.engine import ReflectiveEngine
 from voice_companion.dialogue.safety import crisis_reply
 from voice_companion.dialogue.templates import WINDOW
+from voice_companion.dialogue.text import content_words
 from voice_companion.dialogue.wording import engine_wording
 
 ROADBLOCKS = re.compile(
@@ -458,3 +459,27 @@ def test_someone_elses_verdict_is_reflected_as_theirs() -> None:
     reply = ReflectiveEngine(seed=3).respond("My mum says I'm lazy.")
     assert "says you're lazy" in reply.text.lower()
     assert "calling yourself" not in reply.text.lower()
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "When I try to tell him something's bothering me he just goes on his phone.",
+        "When I got home the kitchen was a mess again.",
+        "Where I grew up nobody talked about feelings.",
+    ],
+)
+def test_a_statement_opening_with_when_or_where_is_reflected_not_taken_as_a_question(
+    said: str,
+) -> None:
+    engine = ReflectiveEngine(seed=4)
+    assert "question" not in engine.analyser.analyse(said, []).flags
+    reply = engine.respond(said)
+    assert "reflection" in reply.acts[0], reply
+    assert len(content_words(reply.text) & content_words(said)) >= 3, reply.text
+
+
+def test_a_real_question_opening_with_when_is_still_a_question() -> None:
+    engine = ReflectiveEngine(seed=4)
+    assert "question" in engine.analyser.analyse("when will it get easier", []).flags
+    assert "question" in engine.analyser.analyse("What do I do now", []).flags

@@ -25,6 +25,7 @@ from voice_companion.dialogue.text import (
     Clause,
     clean,
     content_words,
+    opens_statement,
     split_clauses,
     strip_discourse,
     tokens,
@@ -331,7 +332,8 @@ class Analyser:
         words = self.soften_swears(strip_discourse([w for w in clause.words]))
         low = [w.lower() for w in words]
         opener = low[0].split("-")[-1] if low else ""  # a stutter: "wha-what"
-        if len(low) < 2 or opener in _QUESTION_START or " ".join(low) in _HEDGE_CLAUSES:
+        if len(low) < 2 or " ".join(low) in _HEDGE_CLAUSES or (
+                opener in _QUESTION_START and not opens_statement(low)):
             return None
         if any(w in self.swears for w in low) or "why" in low:
             return None

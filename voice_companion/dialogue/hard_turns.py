@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from voice_companion.dialogue.pronouns import swap_words
-from voice_companion.dialogue.text import STOPWORDS, trim_clause
+from voice_companion.dialogue.text import STOPWORDS, opens_statement, trim_clause
 from voice_companion.dialogue.wording import Vocab
 
 RAMBLE_WORDS = 40
@@ -107,7 +107,7 @@ class HardTurnReader:
             flags.add("swearing")
         if n > RAMBLE_WORDS:
             flags.add("ramble")
-        if "?" in raw or words[0] in _QUESTION_START:
+        if "?" in raw or (words[0] in _QUESTION_START and not opens_statement(words)):
             flags.add("question")
         out.wondering = _wondering(joined)
         if out.wondering:

@@ -49,6 +49,18 @@ SUBJECTS = frozenset(
     "they're it's there's that's his her their mine you you're your people everyone nobody "
     "everybody someone somebody this".split()
 )
+_SUBORDINATORS = frozenset("when whenever where wherever while what how who".split())
+
+
+def opens_statement(words: list[str]) -> bool:
+    """Whether words that open with a question word are a statement ("When I got home the
+    kitchen was a mess", "What hurts is...", "How he talks to me..."): the question word is
+    followed by a subject, not by a verb as in "when did", "what do I do", "how is"."""
+    low = [w.lower() for w in words[:2]]
+    return (len(low) == 2 and low[0] in _SUBORDINATORS and low[1] in SUBJECTS
+            and low[1] not in {"there", "that", "this", "it", "you", "your"})
+
+
 DISCOURSE = frozenset(
     "well so and but yeah yes yep yup no nope oh okay ok right like just anyway plus "
     "basically honestly actually literally then also because or alright hey look see now "
