@@ -483,3 +483,30 @@ def test_a_real_question_opening_with_when_is_still_a_question() -> None:
     engine = ReflectiveEngine(seed=4)
     assert "question" in engine.analyser.analyse("when will it get easier", []).flags
     assert "question" in engine.analyser.analyse("What do I do now", []).flags
+
+
+def test_a_feeling_that_used_to_be_is_not_reflected_as_present() -> None:
+    # "I used to be so happy" is a loss, not good news: never "I can hear that you're happy".
+    for seed in range(15):
+        reply = ReflectiveEngine(seed=seed).respond("I used to be so happy.")
+        assert not re.search(r"\byou(?:'re| feel| are)\s+(?:\w+\s+)?happy", reply.text), reply
+        assert "used to" in reply.text, reply.text
+
+
+def test_the_persons_own_distinction_is_not_taken_for_a_correction_of_us() -> None:
+    # The companion never said "angry": "I'm not angry, I'm hurt" is their distinction, so no
+    # "Thank you for correcting me" or "I had it as angry", yet "hurt" is the word said back.
+    for seed in range(15):
+        reply = ReflectiveEngine(seed=seed).respond("I'm not angry, I'm hurt.")
+        assert "hurt" in reply.text.lower()
+        assert not re.search(r"correct|had it as|got that wrong|I was off", reply.text), reply
+
+
+def test_a_change_for_the_better_is_not_taken_for_a_correction() -> None:
+    said = "I used to be anxious all the time but now I feel calm."
+    for seed in range(15):
+        reply = ReflectiveEngine(seed=seed).respond(said)
+        assert "calm" in reply.text and "anxious" in reply.text
+        assert not re.search(r"correct|wrong|closer to it|not anxious", reply.text), reply.text
+        # a change for the better is not mourned
+        assert not re.search(r"miss|loss|not the same|hard to get used", reply.text), reply.text

@@ -371,6 +371,8 @@ class ReflectiveEngine:
                 memory.preferred[fix.chosen_label] = fix.chosen
             values = {"feel_x": fix.rejected or "", "feel_y": fix.chosen}
             pool = "correction" if fix.rejected else "correction_only"
+            if fix.rejected and fix.rejected not in self.named:
+                pool = "distinction"  # "I'm not angry, I'm hurt": our word was not "angry"
             draft.add(self._pick(f"reflections_complex.{pool}", values, stale_ok=True),
                       "simple_reflection")
             draft.named.append(fix.chosen)
@@ -379,6 +381,8 @@ class ReflectiveEngine:
                 draft.add(self._pick("reflections_complex.feeling_content",
                                      {"feel": fix.chosen, "clause": clause}),
                           "complex_reflection")
+        elif fix.rejected not in self.named:  # "I'm not angry." when nobody said so
+            self._standard(draft, turn)
         else:
             draft.add(self._pick("reflections_complex.correction_rejected",
                                  {"feel_x": fix.rejected or ""}, stale_ok=True),
@@ -416,8 +420,9 @@ class ReflectiveEngine:
         draft.add(pick, act)
 
     def _summary_due(self, turn: Turn) -> bool:
-        if self.crisis or turn.flags & _SPECIAL or turn.parts or turn.sides or turn.effort:
-            return False
+        if (self.crisis or turn.flags & (_SPECIAL | {"dismissive", "dont_know"}) or turn.parts
+                or turn.sides or turn.effort):
+            return False  # not over a turn that needs its own answer ("Whatever.")
         return self.substantive + 1 - self.summary_at >= SUMMARY_EVERY
 
     # ------------------------------------------------------------------ bookkeeping

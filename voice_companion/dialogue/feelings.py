@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from voice_companion.dialogue.base import Emotion
 from voice_companion.dialogue.pronouns import swap_words
@@ -188,6 +189,8 @@ class Lexicon:
         return None
 
     def _negated(self, toks: list[str], start: int) -> bool:
+        if _used_to(toks, start):
+            return True  # "I used to love going out": a feeling that is gone now
         j = start - 1
         steps = 0
         while j >= 0 and steps < 4:
@@ -344,8 +347,8 @@ def find_correction(toks: list[str], hits: list[FeelingHit], named: list[str]) -
                 return Correction(rejected[0].surface, later[0].reflect, later[0].label or None)
     for index, hit in enumerate(hits):  # "not X, (I'm) Y", "less X, more Y"
         is_less = hit.start > 0 and toks[hit.start - 1] == "less"
-        if not (hit.negated or is_less):
-            continue
+        if not (hit.negated or is_less) or _used_to(toks, hit.start):
+            continue  # "I used to be anxious, now I'm calm" corrects no word of ours
         rejected = _core(hit.surface)
         k = hit.end
         while k < len(toks) and toks[k] not in _MARKS and k - hit.end < 3:
@@ -389,6 +392,12 @@ _NOT_A_FEELING = frozenset("not no never think know guess mean say said want nee
                            "did get got go going".split())
 _FUNCTION_WORDS = frozenset("a an the to of and it that this really just so very or but with "
                             "about at for in on i you he she they we".split())
+
+
+def _used_to(toks: list[str], start: int) -> bool:
+    """Whether the feeling at ``start`` is in the past: "I used to (be so) happy"."""
+    before = toks[max(0, start - 4):start]
+    return any(a == "used" and b in {"to", "ta"} for a, b in pairwise(before))
 
 
 def _core(surface: str) -> str:

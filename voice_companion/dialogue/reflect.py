@@ -75,7 +75,10 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
     if turn.parts:
         add(Candidate(C + "double", {"part_a": turn.parts[0], "part_b": turn.parts[1]}, True, 5.0))
     if turn.sides:
-        pool = C + ("contrast" if turn.contrast else "double_sides")
+        now_good = any(h.valence == "positive" and not h.negated for h in turn.hits)
+        now_bad = any(h.valence == "negative" and not h.negated for h in turn.hits)
+        pool = C + ("double_sides" if not turn.contrast else
+                    "contrast_better" if now_good and not now_bad else "contrast")
         add(Candidate(pool, {"side_a": turn.sides[0], "side_b": turn.sides[1]}, True, 4.8))
     if turn.feel and turn.feel_b and own_feel and turn.feel_b.reflect not in memory.banned:
         add(Candidate(C + "mixed", {"feel_a": own_feel, "feel_b": turn.feel_b.reflect}, True,

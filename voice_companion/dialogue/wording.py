@@ -41,6 +41,7 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.double": {"part_a", "part_b"},
     "reflections_complex.double_sides": {"side_a", "side_b"},
     "reflections_complex.contrast": {"side_a", "side_b"},
+    "reflections_complex.contrast_better": {"side_a", "side_b"},
     "reflections_complex.mixed": {"feel_a", "feel_b"},
     "reflections_complex.memory_link": {"topic", "earlier", "clause"},
     "reflections_complex.memory_feeling": {"feel"},
@@ -66,6 +67,7 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.correction_only": {"feel_y"},
     "reflections_complex.correction_rejected": {"feel_x"},
     "reflections_complex.correction_content": set(),
+    "reflections_complex.distinction": {"feel_x", "feel_y"},
     "hard.*": set(),
     "questions.person": {"person"},
     "questions.event": {"event"},
@@ -178,6 +180,7 @@ class ComplexReflections(_Section):
     double: Pool
     double_sides: Pool
     contrast: Pool
+    contrast_better: Pool
     mixed: Pool
     memory_link: Pool
     memory_feeling: Pool
@@ -203,6 +206,7 @@ class ComplexReflections(_Section):
     correction_only: Pool
     correction_rejected: Pool
     correction_content: Pool
+    distinction: Pool
 
 
 class Hard(_Section):
