@@ -510,3 +510,28 @@ def test_a_change_for_the_better_is_not_taken_for_a_correction() -> None:
         assert not re.search(r"correct|wrong|closer to it|not anxious", reply.text), reply.text
         # a change for the better is not mourned
         assert not re.search(r"miss|loss|not the same|hard to get used", reply.text), reply.text
+
+
+@pytest.mark.parametrize(
+    ("said", "word", "valence"),
+    [
+        ("My partner had made dinner which was lovely.", "lovely", "positive"),
+        ("The party was great.", "great", "positive"),
+        ("The meeting was awful.", "awful", "negative"),
+    ],
+)
+def test_a_word_judging_a_thing_is_not_said_back_as_the_persons_feeling(
+    said: str, word: str, valence: str
+) -> None:
+    engine = ReflectiveEngine(seed=2)
+    turn = engine.analyser.analyse(said, [])
+    assert turn.feel is None and turn.valence == valence  # it still colours the turn
+    for seed in range(10):
+        text = ReflectiveEngine(seed=seed).respond(said).text
+        assert not re.search(r"\byou(?:'re| feel| are)\s+(?:\w+\s+)?" + word, text), text
+
+
+def test_a_word_about_oneself_is_still_the_persons_feeling() -> None:
+    engine = ReflectiveEngine(seed=2)
+    assert engine.analyser.analyse("I feel awful.", []).feel is not None
+    assert engine.analyser.analyse("Honestly? Great.", []).feel is not None

@@ -50,7 +50,7 @@ class FeelingHit:
     score: float
     surface: str  # the lexicon phrase as said ("fed up")
     reflect: str  # the phrase to say back ("really fed up with your job")
-    kind: str  # words | framed | cues | state | state_cue
+    kind: str  # words | framed | cues | state | state_cue | judged (of a thing: "it was great")
     valence: str
     negated: bool
     start: int
@@ -108,6 +108,7 @@ class Lexicon:
         self.intensifiers = [tuple(tokens(i)) for i in mods.intensifiers]
         self.negators = {n for n in mods.negators if " " not in n}
         self.frames = set(mods.frames)
+        self.evaluative = frozenset(wording.evaluative)
         self.skip = {t for phrase in self.hedges + self.intensifiers for t in phrase} | {"a", "of"}
         self.rules = wording.inference
         self.reflect_as = {tuple(tokens(k)): v.split() for k, v in wording.reflect_as.items()}
@@ -139,6 +140,9 @@ class Lexicon:
                 label, score, kind, valence = entry
                 if kind in ("framed", "state_framed") and not self._framed(toks, i, i + size):
                     continue
+                if kind == "framed" and self._about_a_thing(toks, i, i + size):
+                    kind = "judged"  # "dinner was lovely": it colours the turn, but is not
+                    # said back as their feeling ("you're lovely")
                 if size == 1 and key[0] in STOPWORDS and kind != "framed":
                     continue
                 found.append(self._hit(toks, i, i + size, label, score, kind, valence))
@@ -148,6 +152,13 @@ class Lexicon:
             if not matched:
                 i += 1
         return found
+
+    def _about_a_thing(self, toks: list[str], start: int, end: int) -> bool:
+        """Whether an evaluative word ("lovely", "awful") judges a thing, not the person: no
+        person is its subject ("the dinner was lovely", not "I was lovely")."""
+        return (end - start == 1 and toks[start] in self.evaluative
+                and not _PERSON_SUBJECTS & set(toks[max(0, start - 5):start])
+                and not (start == 0 or toks[start - 1] in _SENTENCE_EDGE))
 
     def _framed(self, toks: list[str], start: int, end: int) -> bool:
         if end < len(toks) and end - start == 1 and toks[end] in _SPATIAL_AFTER:
@@ -392,6 +403,10 @@ _NOT_A_FEELING = frozenset("not no never think know guess mean say said want nee
                            "did get got go going".split())
 _FUNCTION_WORDS = frozenset("a an the to of and it that this really just so very or but with "
                             "about at for in on i you he she they we".split())
+
+
+_PERSON_SUBJECTS = frozenset("i i'm im i've i'd me myself we we're we've us he she they he's "
+                             "she's they're".split())
 
 
 def _used_to(toks: list[str], start: int) -> bool:

@@ -189,8 +189,9 @@ def split_clauses(text: str) -> list[Clause]:
                 i += 1
                 continue
             boundary = ""
-            if low in _SPLIT_WORDS and current:
-                boundary = low
+            if low in _SPLIT_WORDS and current and (low, nxt) not in {("because", "of"),
+                                                                      ("except", "for")}:
+                boundary = low  # "because of the delays" is not a clause of its own
             elif low in _JOIN_WORDS and current and (nxt in SUBJECTS or nxt in {"then", "now"}):
                 boundary = low
             elif run_on and low in _RUN_ON_STARTS and len(current) >= 3 and (

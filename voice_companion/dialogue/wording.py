@@ -388,6 +388,7 @@ class FeelingsWording(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reflect_as: dict[str, str] = Field(default_factory=dict)
     feel_only: list[str] = Field(default_factory=list)
+    evaluative: list[str] = Field(default_factory=list)
     modifiers: Modifiers
     labels: dict[str, LabelEntry]
     states: States
@@ -404,9 +405,9 @@ class FeelingsWording(BaseModel):
                 if key in seen:
                     raise ValueError(f"{key!r} is listed under both {seen[key]} and {label}")
                 seen[key] = label
-        for word in self.feel_only:
+        for word in [*self.feel_only, *self.evaluative]:
             if word != word.lower() or not word.strip():
-                raise ValueError(f"feel_only: {word!r} must be lower case")
+                raise ValueError(f"feel_only / evaluative: {word!r} must be lower case")
         for rule in self.inference:
             if rule.label and rule.label not in self.labels:
                 raise ValueError(f"inference {rule.name!r} has unknown label {rule.label!r}")
