@@ -535,3 +535,12 @@ def test_a_word_about_oneself_is_still_the_persons_feeling() -> None:
     engine = ReflectiveEngine(seed=2)
     assert engine.analyser.analyse("I feel awful.", []).feel is not None
     assert engine.analyser.analyse("Honestly? Great.", []).feel is not None
+
+
+def test_what_followed_a_feeling_is_not_reflected_as_its_cause() -> None:
+    # "I got defensive and we ended up shouting": the shouting did not cause the defensiveness.
+    causal = re.compile(r"because|no wonder|comes from|makes sense|left you|leaves you|landed on")
+    for seed in range(20):
+        text = ReflectiveEngine(seed=seed).respond("I got defensive and we ended up shouting.").text
+        assert "ended up shouting" in text and "defensive" in text, text
+        assert not causal.search(text.lower()), text

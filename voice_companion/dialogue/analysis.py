@@ -107,6 +107,7 @@ class Turn:
     value: str | None = None
     clause: str | None = None  # the best clause, turned around
     clause_nf: str | None = None  # the best clause that does not hold the main feeling word
+    clause_nf_follows: bool = False  # it came after the feeling, as what happened next
     fragment: str | None = None
     sides: tuple[str, str] | None = None
     contrast: bool = False  # the sides are "used to ... now ...", not ambivalence
@@ -297,9 +298,14 @@ class Analyser:
             turn.clause = " ".join(scored[0][2])
             if turn.feel is not None:
                 feel_tokens = set(turn.feel.surface.split())
-                for _, _, words, clause in scored:
+                feel_at = next((i for i, c in enumerate(turn.clauses)
+                                if feel_tokens <= set(c.lower)), None)
+                for _, index, words, clause in scored:
                     if not feel_tokens & set(clause.lower) and len(words) >= 3:
                         turn.clause_nf = " ".join(words)
+                        # "I got defensive and we ended up shouting": what followed, not a cause
+                        turn.clause_nf_follows = (feel_at is not None and index > feel_at
+                                                  and clause.marker not in {"because", "since"})
                         break
             else:
                 turn.clause_nf = turn.clause

@@ -122,7 +122,8 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
             add(Candidate(C + "meaning_positive", {"meaning": item.rule.meaning,
                                                    "clause": clause or ""}, True, 3.6))
     if own_feel and clause_nf and not positive:
-        add(Candidate(C + "feeling_content", {"feel": own_feel, "clause": clause_nf}, True, 3.5,
+        pool = C + ("feeling_then" if turn.clause_nf_follows else "feeling_content")
+        add(Candidate(pool, {"feel": own_feel, "clause": clause_nf}, True, 3.5,
                       named=(own_core or "",)))
     if (item and item.rule.meaning and item.rule.valence == "negative" and item.rule.score >= 0.45
             and not _echoes(item.rule.meaning, clause)):

@@ -32,6 +32,7 @@ _FIELDS: dict[str, set[str]] = {
     "reflections.content": {"clause"},
     "reflections.fragment": {"fragment"},
     "reflections_complex.feeling_content": {"feel", "clause"},
+    "reflections_complex.feeling_then": {"feel", "clause"},
     "reflections_complex.inferred": {"feel", "clause"},
     "reflections_complex.content_complex": {"clause"},
     "reflections_complex.meaning_negative": {"meaning", "clause", "topic"},
@@ -171,6 +172,7 @@ class Reflections(_Section):
 class ComplexReflections(_Section):
     SECTION: ClassVar[str] = "reflections_complex"
     feeling_content: Pool
+    feeling_then: Pool
     content_complex: Pool
     inferred: Pool
     meaning_negative: Pool
