@@ -544,3 +544,16 @@ def test_what_followed_a_feeling_is_not_reflected_as_its_cause() -> None:
         text = ReflectiveEngine(seed=seed).respond("I got defensive and we ended up shouting.").text
         assert "ended up shouting" in text and "defensive" in text, text
         assert not causal.search(text.lower()), text
+
+
+def test_neutral_news_is_not_given_a_weight_the_person_did_not_give_it() -> None:
+    # "I'm from down south" is not "a lot to take in" or something "you've been carrying".
+    burden = re.compile(r"carrying|a lot to take in|not a small thing|taking up a lot of room|"
+                        r"sitting with you|stayed with you|on your mind|turning it over")
+    for said in ("I'm from down south.", "I've been up here since I was eighteen."):
+        for seed in range(15):
+            text = ReflectiveEngine(seed=seed).respond(said).text
+            assert not burden.search(text), text
+    weighed = [ReflectiveEngine(seed=seed).respond("She had a fall and broke her hip.").text
+               for seed in range(15)]
+    assert any(burden.search(t) or "more to it" in t for t in weighed), weighed

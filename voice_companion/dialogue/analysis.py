@@ -108,6 +108,7 @@ class Turn:
     clause: str | None = None  # the best clause, turned around
     clause_nf: str | None = None  # the best clause that does not hold the main feeling word
     clause_nf_follows: bool = False  # it came after the feeling, as what happened next
+    weighty: bool = False  # a hard event, even with no feeling named ("she broke her hip")
     fragment: str | None = None
     sides: tuple[str, str] | None = None
     contrast: bool = False  # the sides are "used to ... now ...", not ambivalence
@@ -147,6 +148,7 @@ class Analyser:
         self.reader = reader
         self.swears = reader.swears
         self.softened = dict(item.split("=", 1) for item in reader.vocab.softened)
+        self.weighty_words = frozenset(reader.vocab.weighty_words)
 
     def analyse(self, text: object, named: list[str]) -> Turn:
         raw = text if isinstance(text, str) else ("" if text is None else str(text))
@@ -180,6 +182,8 @@ class Analyser:
         self._clauses(turn)
         self._sides(turn, lowered)
         self._self_judgement(turn)
+        turn.weighty = (turn.valence in ("negative", "mixed") or bool(turn.worries)
+                        or bool(self.weighty_words & {w.lower() for w in turn.words}))
         return turn
 
     def _self_judgement(self, turn: Turn) -> None:

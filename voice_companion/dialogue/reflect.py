@@ -152,7 +152,8 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
     if clause:
         add(Candidate(S + "content", {"clause": clause}, False, 2.2))
         if len(clause.split()) >= 4:
-            add(Candidate(C + "content_complex", {"clause": clause}, True, 1.8))
+            pool = "content_complex" if turn.weighty else "content_neutral"
+            add(Candidate(C + pool, {"clause": clause}, True, 1.8))
     if turn.fragment:
         add(Candidate(S + "fragment", {"fragment": turn.fragment}, False, 2.0))
     if topic and not clause:

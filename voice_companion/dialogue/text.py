@@ -276,7 +276,8 @@ _PREPOSITIONS = frozenset("about to with for at on in of from into".split())
 _DANGLING = frozenset(
     "a an the and or but so to of in on at by for with about my your our their his "
     "which who when if because as i we they he she than "
-    "from into very really just no not i'm you're the".split()
+    "from into very really just no not i'm you're the honestly basically actually literally "
+    "um uh er anyway obviously".split()
 )
 
 

@@ -35,6 +35,7 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.feeling_then": {"feel", "clause"},
     "reflections_complex.inferred": {"feel", "clause"},
     "reflections_complex.content_complex": {"clause"},
+    "reflections_complex.content_neutral": {"clause"},
     "reflections_complex.meaning_negative": {"meaning", "clause", "topic"},
     "reflections_complex.meaning_positive": {"meaning", "clause"},
     "reflections_complex.positive": {"feel", "clause"},
@@ -174,6 +175,7 @@ class ComplexReflections(_Section):
     feeling_content: Pool
     feeling_then: Pool
     content_complex: Pool
+    content_neutral: Pool
     inferred: Pool
     meaning_negative: Pool
     meaning_positive: Pool
@@ -290,6 +292,7 @@ class Vocab(BaseModel):
     softened: list[str]
     efforts: list[str]
     values: list[str]
+    weighty_words: list[str]
     self_judgements: list[str]
     judging_words: list[str]
     judged_roles: list[str]
