@@ -557,3 +557,38 @@ def test_neutral_news_is_not_given_a_weight_the_person_did_not_give_it() -> None
     weighed = [ReflectiveEngine(seed=seed).respond("She had a fall and broke her hip.").text
                for seed in range(15)]
     assert any(burden.search(t) or "more to it" in t for t in weighed), weighed
+
+
+@pytest.mark.parametrize(
+    ("said", "must"),
+    [
+        ("When will this end?", r"end|ease|lets up|lasted|over|stops"),
+        ("Why does this always happen to me?", r"you|your"),
+        ("What's wrong with me?", r"yourself|you|inside"),
+        ("Why can't I just be happy for once?", r"be happy for once"),
+        ("How am I supposed to cope with this?", r"cope with this"),
+        ("What's the point?", r"point|worth|for"),
+    ],
+)
+def test_a_question_asked_of_life_gets_a_reflection_not_a_nod(said: str, must: str) -> None:
+    # "When will this end?" is pain, not a request for information: it is never met with only
+    # "Mm-hm." and never answered with facts or advice.
+    for seed in range(10):
+        reply = ReflectiveEngine(seed=seed).respond(said)
+        assert reply.acts[0] == "complex_reflection", reply
+        assert re.search(must, reply.text), reply.text
+
+
+@pytest.mark.parametrize(
+    ("said", "doing"),
+    [
+        ("Do you think I overreacted?", "overreacting"),
+        ("Did I overreact?", "overreacting"),
+        ("Was I wrong to say that?", "being wrong"),
+    ],
+)
+def test_asking_for_a_verdict_on_oneself_is_heard_as_self_doubt(said: str, doing: str) -> None:
+    for seed in range(10):
+        reply = ReflectiveEngine(seed=seed).respond(said)
+        assert doing in reply.text, reply.text
+        assert not re.search(r"\byou (?:overreacted|were wrong)\b", reply.text), reply.text

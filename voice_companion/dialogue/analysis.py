@@ -54,7 +54,7 @@ _HEDGE_LEAD = frozenset("maybe probably perhaps hopefully honestly definitely ob
                         "apparently basically".split())
 _QUESTION_START = frozenset(
     "what how why when where who which do does did can could would will is are am should shall "
-    "have has isn't aren't don't didn't".split()
+    "have has isn't aren't don't didn't was were wasn't weren't".split()
 )
 _MODAL_REWRITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("you", "should", "have"), ("you", "wish", "you", "had")),

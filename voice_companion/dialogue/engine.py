@@ -216,7 +216,8 @@ class ReflectiveEngine:
         flags = turn.flags
         draft = _Draft()
         has_content = bool(turn.feel or turn.inference or turn.people or turn.events
-                           or turn.worries)
+                           or turn.worries or turn.hard.cry or turn.hard.wondering
+                           or turn.judgement)
         if turn.correction and (turn.correction.chosen or turn.correction.rejected):
             self._correction(draft, turn)
         elif "real_person" in flags:

@@ -50,6 +50,14 @@ _EFFORT_NEGATION = frozenset({"didn't", "never", "not", "don't", "can't", "could
                               "wouldn't", "haven't", "hasn't", "no"})
 
 
+_ASKED_JUDGEMENT_RE = re.compile(
+    r"\b(?:(?:do you think|you think|did|have) i (overreacted|over reacted|overreact|over react|"
+    r"was (?:being )?(?:too sensitive|dramatic|unreasonable|selfish|petty|wrong|out of line|"
+    r"harsh|stupid|rude))|(?:was|am) i (wrong|out of line|too harsh|unfair|being unreasonable|"
+    r"being selfish|being petty|being too sensitive|being dramatic))\b"
+)
+
+
 class Extractor:
     """Per-turn extraction using the vocabulary in ``prompts/engine.toml``."""
 
@@ -153,6 +161,13 @@ class Extractor:
         "overreacting"), and whether it is a doubt ("maybe", "probably", "am I ...?") rather
         than a verdict."""
         low = text.lower().replace("’", "'")
+        asked = _ASKED_JUDGEMENT_RE.search(low)  # "do you think I overreacted?"
+        if asked:
+            said = asked.group(1) or asked.group(2)
+            doing = {"overreacted": "overreacting", "over reacted": "overreacting",
+                     "overreact": "overreacting", "over react": "overreacting"}.get(said)
+            doing = doing or "being " + said.removeprefix("was ").removeprefix("being ")
+            return doing.removeprefix("being "), doing, True
         m = self._judgement_re.search(low)
         if m is None:
             return None

@@ -38,6 +38,30 @@ _WONDER_RULES: list[tuple[re.Pattern[str], str]] = [
                 r"weird|crazy|stupid|strange|silly|terrible)$"), "it's {adj}"),
 ]
 
+# Questions asked of life, not of the companion ("When will this end?", "What's wrong with
+# me?"): each names the pool of reflections that answers the feeling under it. ``rest`` is the
+# person's words, turned around ("why can't I just be happy" -> "just be happy").
+_CRY_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(?:but |and |so |god |honestly )?when (?:will|does|is) (?:this|it|all this|"
+                r"any of this|all of this|the pain|this feeling) (?:ever )?(?:end|stop|get "
+                r"(?:better|easier)|be over|go away|let up)\b"), "cry_end"),
+    (re.compile(r"^(?:but |and |so )?why (?:does|do|did|is) (?:this|it|this stuff|these things|"
+                r"everything|bad stuff|stuff like this) (?:always |keep |keeps )?(?:happen|"
+                r"happening|happens) (?:to me|to us)\b"), "cry_why_me"),
+    (re.compile(r"^(?:but |and |so )?why (?:me|is it always me|does it have to be me)\b"),
+     "cry_why_me"),
+    (re.compile(r"^(?:but |and |so )?(?:what's|what is) (?:wrong|the matter) with me\b"),
+     "cry_wrong_with_me"),
+    (re.compile(r"^(?:but |and |so )?why (?:can't|cannot|can not|couldn't) i (?P<rest>.{3,60})$"),
+     "cry_why_cant"),
+    (re.compile(r"^(?:but |and |so )?how (?:am i|are we) (?:supposed|meant) to (?P<rest>.{3,60})$"),
+     "cry_how"),
+    (re.compile(r"^(?:but |and |so )?(?:what's|what is|whats) (?:even )?the point(?: of (?:it|"
+                r"any of it|anything|trying))?$"), "cry_point"),
+    (re.compile(r"^(?:but |and |so )?who (?:does|says|would do) (?:that|something like that)\b"),
+     "cry_who_does_that"),
+]
+
 
 @dataclass
 class HardTurn:
@@ -45,6 +69,7 @@ class HardTurn:
 
     flags: set[str] = field(default_factory=set)
     wondering: str | None = None  # "do you think I'm crazy" -> "you're crazy"
+    cry: tuple[str, str] | None = None  # ("cry_why_cant", "just be happy"): a question to life
 
 
 class HardTurnReader:
@@ -109,6 +134,9 @@ class HardTurnReader:
             flags.add("ramble")
         if "?" in raw or (words[0] in _QUESTION_START and not opens_statement(words)):
             flags.add("question")
+        out.cry = _cry(joined)
+        if out.cry:
+            flags.add("cry")
         out.wondering = _wondering(joined)
         if out.wondering:
             flags.add("wondering")
@@ -140,6 +168,18 @@ def _love_how(joined: str) -> bool:
     return bool(re.search(r"\bi (?:just )?love (?:it )?(?:how|when) ", joined)) and bool(
         re.search(r"\b(?:never|always|again|ignores?|forgets?|late|leaves?|nothing|every time)\b",
                   joined))
+
+
+def _cry(joined: str) -> tuple[str, str] | None:
+    for pattern, pool in _CRY_RULES:
+        match = pattern.match(joined)
+        if match:
+            rest = match.groupdict().get("rest") or ""
+            trimmed = trim_clause(swap_words(rest.split()), 10) if rest else None
+            if rest and not trimmed:
+                continue
+            return pool, " ".join(trimmed or [])
+    return None
 
 
 def _wondering(joined: str) -> str | None:

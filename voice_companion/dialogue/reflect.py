@@ -83,6 +83,9 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
     if turn.feel and turn.feel_b and own_feel and turn.feel_b.reflect not in memory.banned:
         add(Candidate(C + "mixed", {"feel_a": own_feel, "feel_b": turn.feel_b.reflect}, True,
                       4.6, named=(own_core or "", turn.feel_b.surface)))
+    if turn.hard.cry:
+        pool, rest = turn.hard.cry
+        add(Candidate(C + pool, {"rest": rest}, True, 4.7))
     if turn.judgement:
         if turn.judgement_doubt:
             add(Candidate(C + "self_doubt", {"doing": turn.judgement_doing or ""}, True, 4.55))

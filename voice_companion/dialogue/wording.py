@@ -62,6 +62,13 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.ramble_feel": {"items", "feel"},
     "reflections_complex.ramble_plain": {"items"},
     "reflections_complex.self_judgement": {"label"},
+    "reflections_complex.cry_end": set(),
+    "reflections_complex.cry_why_me": set(),
+    "reflections_complex.cry_wrong_with_me": set(),
+    "reflections_complex.cry_why_cant": {"rest"},
+    "reflections_complex.cry_how": {"rest"},
+    "reflections_complex.cry_point": set(),
+    "reflections_complex.cry_who_does_that": set(),
     "reflections_complex.self_doubt": {"doing"},
     "reflections_complex.clarify": set(),
     "reflections_complex.wondering": {"clause"},
@@ -198,6 +205,13 @@ class ComplexReflections(_Section):
     sarcasm_plain: Pool
     dismissive: Pool
     self_judgement: Pool
+    cry_end: Pool
+    cry_why_me: Pool
+    cry_wrong_with_me: Pool
+    cry_why_cant: Pool
+    cry_how: Pool
+    cry_point: Pool
+    cry_who_does_that: Pool
     self_doubt: Pool
     advice_wish: Pool
     advice_plain: Pool
