@@ -592,3 +592,17 @@ def test_asking_for_a_verdict_on_oneself_is_heard_as_self_doubt(said: str, doing
         reply = ReflectiveEngine(seed=seed).respond(said)
         assert doing in reply.text, reply.text
         assert not re.search(r"\byou (?:overreacted|were wrong)\b", reply.text), reply.text
+
+
+def test_a_short_pair_of_clauses_is_reflected_whole() -> None:
+    # "I made dinner and he just scrolled his phone": the second half is the point.
+    engine = ReflectiveEngine(seed=2)
+    said = "I made dinner and he just scrolled his phone the whole time."
+    assert "he scrolled his phone" in (engine.analyser.analyse(said, []).clause or "")
+    assert "scrolled his phone" in engine.respond(said).text
+
+
+def test_a_feeling_at_a_place_is_still_a_feeling() -> None:
+    engine = ReflectiveEngine(seed=2)
+    assert engine.analyser.analyse("I felt invisible at work today.", []).feel is not None
+    assert engine.analyser.analyse("I was down at the pub.", []).feel is None

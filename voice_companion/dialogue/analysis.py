@@ -299,7 +299,7 @@ class Analyser:
                 scored.append((result[0], index, result[1], clause))
         if scored:
             scored.sort(key=lambda item: (-item[0], item[1]))
-            turn.clause = " ".join(scored[0][2])
+            turn.clause = " ".join(self._with_next(turn, scored[0][1], scored[0][2], scored))
             if turn.feel is not None:
                 feel_tokens = set(turn.feel.surface.split())
                 feel_at = next((i for i, c in enumerate(turn.clauses)
@@ -337,6 +337,23 @@ class Analyser:
                         else trimmed[1:]
                 if trimmed:
                     turn.fragment = " ".join(trimmed)
+
+    @staticmethod
+    def _with_next(turn: Turn, index: int, words: list[str],
+                   scored: list[tuple[float, int, list[str], Clause]]) -> list[str]:
+        """The chosen clause, joined to the next one when that one is what happened to it
+        ("you made dinner" + "he scrolled his phone the whole time"): a short pair says more
+        than its first half."""
+        clause = turn.clauses[index]
+        if index + 1 >= len(turn.clauses):
+            return words
+        following = turn.clauses[index + 1]
+        found = next((w for _, i, w, _ in scored if i == index + 1), None)
+        if (found is None or following.sentence != clause.sentence
+                or following.marker not in {"and", "then", "so"}
+                or following.lower[0] in _FIRST_PERSON or len(words) + len(found) + 1 > 16):
+            return words
+        return [*words, following.marker, *found]
 
     def _reflectable(self, clause: Clause, turn: Turn) -> tuple[float, list[str]] | None:
         words = self.soften_swears(strip_discourse([w for w in clause.words]))

@@ -28,6 +28,7 @@ _PREPOSITIONS = frozenset("of about at with for to that by in over on".split())
 _SPATIAL_AFTER = frozenset(
     "the a an at to on in there here from into onto stairs street road hill town".split()
 )
+_SPATIAL_WORDS = frozenset("down low up high flat blue heavy raw over out".split())
 _ADVERB_GAP = "really|even|ever|actually|just|always|never|quite|truly|still|fully|properly"
 _NO_GAP_LAST = frozenset("me him her them us you it myself".split())
 _AFTER_ADJECTIVE = frozenset("about that for because and but when with at to today right now "
@@ -161,8 +162,9 @@ class Lexicon:
                 and not (start == 0 or toks[start - 1] in _SENTENCE_EDGE))
 
     def _framed(self, toks: list[str], start: int, end: int) -> bool:
-        if end < len(toks) and end - start == 1 and toks[end] in _SPATIAL_AFTER:
-            return False
+        if (end < len(toks) and end - start == 1 and toks[end] in _SPATIAL_AFTER
+                and toks[start] in _SPATIAL_WORDS):
+            return False  # "down at the pub", "low on petrol"; "invisible at work" is a feeling
         if start > 0 and toks[start - 1] in {"a", "an"} and end < len(toks) and (
                 toks[end][0].isalpha() and toks[end] not in _AFTER_ADJECTIVE):
             return False  # "a bad mother": describing a thing, not a feeling
