@@ -606,3 +606,11 @@ def test_a_feeling_at_a_place_is_still_a_feeling() -> None:
     engine = ReflectiveEngine(seed=2)
     assert engine.analyser.analyse("I felt invisible at work today.", []).feel is not None
     assert engine.analyser.analyse("I was down at the pub.", []).feel is None
+
+
+def test_politeness_is_not_turned_around() -> None:
+    # "You're welcome." is not "I'm welcome."; "'cause" keeps its place in the sentence.
+    assert "welcome" not in ReflectiveEngine(seed=1).respond("You're welcome.").text.lower()
+    text = ReflectiveEngine(seed=1).respond(
+        "I stayed home from school twice 'cause of the bullying.").text
+    assert "Because" not in text

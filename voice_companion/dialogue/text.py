@@ -143,7 +143,8 @@ def clean(text: object) -> str:
         core = word.strip(",.;!?\"").lower()
         if core in _CONTRACTIONS:
             rep = _CONTRACTIONS[core]
-            word = word.lower().replace(core, rep, 1) if word[:1].islower() else (
+            letter = next((c for c in word if c.isalpha()), "")
+            word = word.lower().replace(core, rep, 1) if letter.islower() else (
                 rep[:1].upper() + rep[1:] + word[len(word.rstrip(",.;!?\"")):])
         words.append(word)
     return " ".join(w for w in words if w).strip(" ,")
