@@ -614,3 +614,17 @@ def test_politeness_is_not_turned_around() -> None:
     text = ReflectiveEngine(seed=1).respond(
         "I stayed home from school twice 'cause of the bullying.").text
     assert "Because" not in text
+
+
+def test_check_ins_after_a_crisis_thin_out_but_never_stop() -> None:
+    engine = ReflectiveEngine(locale="US", seed=5)
+    engine.respond("I want to kill myself")
+    check_ins = engine_wording().hard.crisis_check_in
+    turns = ["my boss yelled at me", "I went home", "I made some tea", "my sister called",
+             "we talked about mum", "I watched a film", "I tidied the kitchen", "I fed the cat",
+             "I read for a bit"]
+    replies = [engine.respond(t).text for t in turns]
+    checked = [any(line in r for line in check_ins) for r in replies]
+    assert all(checked[:3]), replies  # the next replies all check in
+    assert 1 <= sum(checked[3:]) < len(checked[3:]), checked  # then now and then, not always
+    assert "help line" in engine.close().text.lower()

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 SUMMARY_EVERY = 6  # substantive turns between automatic summaries
 QUESTION_RATIO = 2.5  # reflections per question the engine keeps to
 COMPLEX_TARGET = 0.7  # share of reflections that should be complex
+# After the help lines: a gentle check-in on each of the next replies, then on every third one
+# (every reply, for the rest of a long talk, would turn care into nagging).
+CHECK_IN_CLOSE = 3
+CHECK_IN_EVERY = 3
 _SPECIAL = frozenset({"sarcasm", "swearing", "wondering", "advice", "ramble", "question"})
 _OPEN_STARTS = ("what", "how", "where", "when", "who", "which", "tell")
 
@@ -93,6 +97,7 @@ class ReflectiveEngine:
         self.reflections = self.complex = self.questions = 0
         self.crisis = False
         self.crisis_replies = 0
+        self.crisis_at = -1  # the reply that last gave the help lines
         self.named: list[str] = []
         self.last_question = self.last_affirm = self.last_link = -10
         self.substantive = self.summary_at = 0
@@ -170,6 +175,7 @@ class ReflectiveEngine:
             first = not self.crisis
             self.crisis = True
             self.crisis_replies += 1
+            self.crisis_at = self.turn
             spoken = crisis_reply(safety.category, self.locale, first, self.crisis_replies - 2)
             ids: list[str] = []
             if spoken in self.said:  # help lines again, but never the very same words twice
@@ -204,7 +210,8 @@ class ReflectiveEngine:
         else:
             draft.add(self.book.pick("hard.encourager", {}, self.turn, stale_ok=True), None)
         self._exclude = set()
-        if self.crisis:
+        since = self.turn - self.crisis_at
+        if self.crisis and (since <= CHECK_IN_CLOSE or since % CHECK_IN_EVERY == 0):
             self._add_check_in(draft, statement_only="dont_know" in turn.flags)
         return draft
 
