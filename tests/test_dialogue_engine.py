@@ -628,3 +628,10 @@ def test_check_ins_after_a_crisis_thin_out_but_never_stop() -> None:
     assert all(checked[:3]), replies  # the next replies all check in
     assert 1 <= sum(checked[3:]) < len(checked[3:]), checked  # then now and then, not always
     assert "help line" in engine.close().text.lower()
+
+
+def test_a_long_lead_in_does_not_hide_the_persons_own_clause() -> None:
+    said = "Every time she brings something up I end up defending myself."
+    reply = ReflectiveEngine(seed=3).respond(said)
+    assert "you end up defending yourself" in reply.text, reply.text
+    assert "Mm" not in reply.text

@@ -34,6 +34,8 @@ from voice_companion.dialogue.text import (
 
 OWN_FEELING_MIN = 0.45  # weaker words ("fine", "good", "okay") are not said back as feelings
 _FIRST_PERSON = frozenset("i i'm i've i'd i'll my me we we're we've our".split())
+# Openers of a long lead-in before the person's own clause ("every time she asks, I ...").
+_LONG_LEADS = frozenset("every whenever when each after before since once".split())
 _SUBJECT_START = _FIRST_PERSON | frozenset(
     "he she they it it's there there's that that's this he's she's they're everyone everybody "
     "nobody someone people the his her their you you're your mum mom dad things life work "
@@ -372,6 +374,9 @@ class Analyser:
         if not lead and low[0] not in _SUBJECT_START:  # "some days I ...", "last night we ..."
             lead = next((k for k in range(1, min(4, len(low) - 1)) if low[k] in _FIRST_PERSON
                          and low[k] not in {"me", "my", "our"}), 0)
+        if not lead and low[0] in _LONG_LEADS:  # "every time she brings it up, I end up ..."
+            lead = next((k for k in range(4, min(9, len(low) - 1)) if low[k] in _FIRST_PERSON
+                         and low[k] not in {"me", "my", "our", "myself"}), 0)
         first = low[lead]
         if low[:2] in (["it's", "not"], ["that's", "not"], ["it", "isn't"], ["it", "wasn't"]):
             score -= 2.0
