@@ -635,3 +635,16 @@ def test_a_long_lead_in_does_not_hide_the_persons_own_clause() -> None:
     reply = ReflectiveEngine(seed=3).respond(said)
     assert "you end up defending yourself" in reply.text, reply.text
     assert "Mm" not in reply.text
+
+
+def test_a_verdict_reported_from_someone_else_or_felt_is_not_called_their_own() -> None:
+    said = "And then he acted like I was being petty when I mentioned it."
+    for seed in range(8):
+        text = ReflectiveEngine(seed=seed).respond(said).text
+        assert "he acted like you were being petty" in text.lower(), text
+        assert "calling yourself" not in text
+    said = "I always come home feeling like I'm not good enough."
+    for seed in range(8):
+        text = ReflectiveEngine(seed=seed).respond(said).text
+        assert "not good enough" in text and "calling yourself" not in text, text
+        assert "You've been not good" not in text

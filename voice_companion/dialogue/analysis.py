@@ -35,6 +35,8 @@ from voice_companion.dialogue.text import (
 OWN_FEELING_MIN = 0.45  # weaker words ("fine", "good", "okay") are not said back as feelings
 _FIRST_PERSON = frozenset("i i'm i've i'd i'll my me we we're we've our".split())
 # Openers of a long lead-in before the person's own clause ("every time she asks, I ...").
+_TIME_OPENERS = frozenset("last this yesterday today tonight sometimes then now lately earlier "
+                          "later recently every most some all".split())
 _LONG_LEADS = frozenset("every whenever when each after before since once".split())
 _SUBJECT_START = _FIRST_PERSON | frozenset(
     "he she they it it's there there's that that's this he's she's they're everyone everybody "
@@ -121,7 +123,7 @@ class Turn:
     inference: InferredFeeling | None = None
     judgement: str | None = None  # a harsh word about themselves ("lazy", "a bad friend")
     judgement_doing: str | None = None  # the same as a doing ("being lazy", "overreacting")
-    judgement_doubt: bool = False  # said as a doubt ("maybe I'm being dramatic")
+    judgement_kind: str = ""  # verdict | doubt ("maybe I'm being dramatic") | felt
     valence: str = "neutral"
     content: set[str] = field(default_factory=set)
 
@@ -194,7 +196,7 @@ class Analyser:
         found = self.extractor.self_judgement_in(turn.cleaned)
         if found is None:
             return
-        turn.judgement, turn.judgement_doing, turn.judgement_doubt = found
+        turn.judgement, turn.judgement_doing, turn.judgement_kind = found
         word = turn.judgement.split()[-1]
         for name in ("clause", "clause_nf", "fragment"):
             value = getattr(turn, name)
@@ -310,8 +312,10 @@ class Analyser:
                     if not feel_tokens & set(clause.lower) and len(words) >= 3:
                         turn.clause_nf = " ".join(words)
                         # "I got defensive and we ended up shouting": what followed, not a cause
-                        turn.clause_nf_follows = (feel_at is not None and index > feel_at
-                                                  and clause.marker not in {"because", "since"})
+                        turn.clause_nf_follows = (
+                            feel_at is not None and index > feel_at
+                            and clause.sentence == turn.clauses[feel_at].sentence
+                            and clause.marker in {"and", "then", "so"})
                         break
             else:
                 turn.clause_nf = turn.clause
@@ -372,8 +376,10 @@ class Analyser:
         score = 0.0
         lead = 1 if low[0] in _HEDGE_LEAD and len(low) > 2 and low[1] in _SUBJECT_START else 0
         if not lead and low[0] not in _SUBJECT_START:  # "some days I ...", "last night we ..."
+            owner_ok = low[0] in _TIME_OPENERS  # "last time my hands were shaking"
             lead = next((k for k in range(1, min(4, len(low) - 1)) if low[k] in _FIRST_PERSON
-                         and low[k] not in {"me", "my", "our"}), 0)
+                         and (low[k] not in {"me", "my", "our"}
+                              or (owner_ok and low[k] != "me"))), 0)
         if not lead and low[0] in _LONG_LEADS:  # "every time she brings it up, I end up ..."
             lead = next((k for k in range(4, min(9, len(low) - 1)) if low[k] in _FIRST_PERSON
                          and low[k] not in {"me", "my", "our", "myself"}), 0)

@@ -155,11 +155,11 @@ class Extractor:
 
     # ---------------------------------------------------------------- worries, effort, values
 
-    def self_judgement_in(self, text: str) -> tuple[str, str, bool] | None:
+    def self_judgement_in(self, text: str) -> tuple[str, str, str] | None:
         """A harsh word the person uses about themselves ("I'm such an idiot", "maybe I'm being
         dramatic"): the word ("such an idiot", "dramatic"), it as a doing ("being dramatic",
-        "overreacting"), and whether it is a doubt ("maybe", "probably", "am I ...?") rather
-        than a verdict."""
+        "overreacting"), and how it was said: "verdict", "doubt" ("maybe", "probably", "am I
+        ...?") or "felt" ("I feel like I'm not good enough")."""
         low = text.lower().replace("’", "'")
         asked = _ASKED_JUDGEMENT_RE.search(low)  # "do you think I overreacted?"
         if asked:
@@ -167,16 +167,20 @@ class Extractor:
             doing = {"overreacted": "overreacting", "over reacted": "overreacting",
                      "overreact": "overreacting", "over react": "overreacting"}.get(said)
             doing = doing or "being " + said.removeprefix("was ").removeprefix("being ")
-            return doing.removeprefix("being "), doing, True
+            return doing.removeprefix("being "), doing, "doubt"
         m = self._judgement_re.search(low)
         if m is None:
             return None
         before = low[max(0, m.start() - 40):m.start()]
         reported = re.search(r"\b(\w+)\s+(?:says?|said|thinks?|thought|calls? me|called me|"
                              r"told me|tells me|accuses? me of|accused me of|acts? like|"
-                             r"makes? out)\s+(?:that\s+)?$", before)
+                             r"acted like|acting like|treats? me like|treated me like|implied|"
+                             r"implies|reckons?|makes? out|made out|looks? at me like|"
+                             r"looked at me like)\s+(?:that\s+)?$", before)
         if reported and reported.group(1) != "i":
             return None  # someone else's verdict ("he says I'm lazy"): reflected as said
+        felt = bool(re.search(r"\b(?:feel|feels|felt|feeling)\s+(?:like|as if|as though)\s+$",
+                              before))  # "feeling like I'm not good enough": a felt verdict
         said = low[m.start():m.end()].split()
         lead = next(len(w) for w in (["i", "have", "been"], ["i've", "been"], ["i", "am"],
                                      ["am", "i"], ["i", "was"], said[:1]) if said[:len(w)] == w)
@@ -194,7 +198,7 @@ class Extractor:
                                  r"or something|or not))", low[m.end():])
         doubt = bool(hedged_before or hedged_after or said[:2] == ["am", "i"]
                      or {"maybe", "probably"} & set(said))
-        return label, gerund, doubt
+        return label, gerund, "felt" if felt else "doubt" if doubt else "verdict"
 
     def worries_in(self, text: str) -> list[str]:
         out = []

@@ -87,10 +87,11 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
         pool, rest = turn.hard.cry
         add(Candidate(C + pool, {"rest": rest}, True, 4.7))
     if turn.judgement:
-        if turn.judgement_doubt:
+        if turn.judgement_kind == "doubt":
             add(Candidate(C + "self_doubt", {"doing": turn.judgement_doing or ""}, True, 4.55))
         else:
-            add(Candidate(C + "self_judgement", {"label": turn.judgement}, True, 4.55))
+            pool = "self_felt" if turn.judgement_kind == "felt" else "self_judgement"
+            add(Candidate(C + pool, {"label": turn.judgement}, True, 4.55))
     if turn.hard.wondering:
         add(Candidate(C + "wondering", {"clause": turn.hard.wondering}, True, 4.5))
     if "sarcasm" in turn.flags:

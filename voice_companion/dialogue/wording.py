@@ -62,6 +62,7 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.ramble_feel": {"items", "feel"},
     "reflections_complex.ramble_plain": {"items"},
     "reflections_complex.self_judgement": {"label"},
+    "reflections_complex.self_felt": {"label"},
     "reflections_complex.cry_end": set(),
     "reflections_complex.cry_why_me": set(),
     "reflections_complex.cry_wrong_with_me": set(),
@@ -205,6 +206,7 @@ class ComplexReflections(_Section):
     sarcasm_plain: Pool
     dismissive: Pool
     self_judgement: Pool
+    self_felt: Pool
     cry_end: Pool
     cry_why_me: Pool
     cry_wrong_with_me: Pool
