@@ -7,6 +7,9 @@ ending sounds unsure, may look again with Whisper's full 30 s window
 (:meth:`~voice_companion.transcribe.Transcriber.transcribe_so_far`). A complete sentence judged
 unfinished waits the long wait (slow); an unfinished one judged finished is cut off (worse).
 
+Each clip is replayed through the live path first (the streaming VAD and the turn segmenter):
+what is judged is the audio the loop has at the last pause, 0.1 s into it, as in a conversation.
+
 Clips: complete sentences of real speech (``../shared/speech``, those under 20 s), the complete
 speech fixtures, the ``pause_*`` fixtures cut where each pause after unfinished words begins,
 and pairs spoken by espeak-ng in several voices here: words stopping mid-thought ("...but um",
@@ -34,8 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voice_companion.audio import load_file  # noqa: E402
+from voice_companion.endpoint import Event, TurnSegmenter  # noqa: E402
 from voice_companion.fixtures import fixture_path, load_manifest  # noqa: E402
 from voice_companion.transcribe import Transcriber, Transcript  # noqa: E402
+from voice_companion.vad import StreamingVad  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "speech"
 VOICES = ("en-us", "en-gb-x-rp", "en-us+f3", "en-us-nyc", "en-us+f2", "en-gb", "en-us+m3")
@@ -87,6 +92,18 @@ def clips() -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+def at_last_pause(audio: np.ndarray) -> np.ndarray:
+    """The turn audio the live loop hands Whisper at the clip's last pause (the clip itself if
+    the segmenter heard no pause)."""
+    hints: list[np.ndarray] = []
+    segmenter = TurnSegmenter(StreamingVad(), hint=lambda turn: hints.append(turn) or None)
+    padded = np.concatenate([audio, np.zeros(24000, np.float32)])
+    for event, _ in segmenter.feed(padded):
+        if event is Event.START:
+            hints.clear()  # only the last turn's pauses count
+    return hints[-1] if hints else audio
+
+
 class _Replayed(Transcriber):
     """The companion's decision logic over passes already made (no model)."""
 
@@ -100,11 +117,12 @@ class _Replayed(Transcriber):
         return self._full if full_window else self._short
 
 
-def rules(short: Transcript, full: Transcript) -> dict[str, tuple[bool, bool]]:
+def rules(short: Transcript, full: Transcript, audio: np.ndarray
+          ) -> dict[str, tuple[bool, bool]]:
     """Each rule's (unfinished?, second pass paid?) for one clip."""
     doubtful = bool(short.text) and min(short.last_word_prob, short.last_two_prob) < 0.6
     own = _Replayed(short, full)
-    heard = own.transcribe_so_far(np.zeros(1, np.float32))
+    heard = own.transcribe_so_far(audio)
     return {
         "short pass alone": (short.unfinished, False),
         "full pass decides doubtful endings": (
@@ -120,21 +138,22 @@ def main() -> int:
     console = Console(stderr=args.json, width=140)
     transcriber = Transcriber("tiny.en")
     results = []
-    for kind, name, audio in clips():
+    for kind, name, clip in clips():
+        audio = at_last_pause(clip)
         short = transcriber.transcribe(audio)
         full = transcriber.transcribe(audio, full_window=True)
-        results.append((kind, name, short, full))
+        results.append((kind, name, short, full, audio))
         console.print(f"[dim]{kind:10s} {name[:50]:50s} short {short.last_word_prob:.2f}/"
                       f"{short.last_two_prob:.2f} '{short.text[-35:]}' | full "
                       f"{full.last_word_prob:.2f}/{full.last_two_prob:.2f} "
                       f"'{full.text[-35:]}'[/]")
     summary = {}
-    for rule in rules(results[0][2], results[0][3]):
-        held = [n for k, n, s, f in results if k == "complete" and rules(s, f)[rule][0]]
-        cut = [n for k, n, s, f in results if k == "unfinished" and not rules(s, f)[rule][0]]
-        second = sum(rules(s, f)[rule][1] for _, _, s, f in results)
+    for rule in rules(*results[0][2:]):
+        held = [n for k, n, s, f, a in results if k == "complete" and rules(s, f, a)[rule][0]]
+        cut = [n for k, n, s, f, a in results if k == "unfinished" and not rules(s, f, a)[rule][0]]
+        second = sum(rules(s, f, a)[rule][1] for _, _, s, f, a in results)
         summary[rule] = {"complete_held": held, "unfinished_cut": cut, "second_passes": second}
-    n_complete = sum(k == "complete" for k, *_ in results)
+    n_complete = sum(r[0] == "complete" for r in results)
     n_unfinished = len(results) - n_complete
     table = Table(title=f"Pauses judged by Whisper's doubt: {n_complete} complete, "
                         f"{n_unfinished} unfinished clips (tiny.en)")

@@ -49,23 +49,7 @@ def test_one_file_holding_a_conversation_gives_one_record_per_turn(capsys):
                                "audio", "timings_ms"}
 
 
-# Whisper drops a trailing function word before a pause ("I honestly don't know if" comes out as
-# "I honestly don't know.", full stop and all), so the words read as finished and the turn is
-# cut: a known failure of the end-of-turn rule, reported in benchmarks/turn_taking.py. (When the
-# full stop is missing too, "Where I got home", the turn is kept open.) Strict: fixing it fails
-# this.
-DROPPED_LAST_WORD = {"pause_1300ms_if.flac"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(
-            n in DROPPED_LAST_WORD, reason="Whisper drops the last word before the pause",
-            strict=True))
-        for n, f in MANIFEST.items() if f.kind == "pause"
-    ],
-)
+@pytest.mark.parametrize("name", [n for n, f in MANIFEST.items() if f.kind == "pause"])
 def test_pauses_after_unfinished_words_do_not_cut_the_turn(capsys, name):
     code, records = replay_json(capsys, str(fixture_path(name)))
     assert code == 0

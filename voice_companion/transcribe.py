@@ -17,9 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from voice_companion.endpoint import EndpointConfig
 from voice_companion.errors import ModelError
+from voice_companion.trailing import unwritten_syllable
+from voice_companion.vad import FRAME_S
 
 RATE = 16000
+# A pause is reported (and the turn so far transcribed) this long after speech stopped: the
+# endpointer's hint delay, in whole VAD frames.
+PAUSE_TAIL_S = -(-EndpointConfig().hint_delay_s // FRAME_S) * FRAME_S
 # A turn whose final words Whisper is unsure of may end in a filler it misheard ("but um" heard as
 # "my term."). Unsure means: the last two words together are very unsure, or both the last word
 # and the last two are unsure. It catches the misheard "but um" (last word 0.41-0.55 across cut
@@ -148,17 +154,21 @@ class Transcript:
     seconds: float  # time spent transcribing
     last_word_prob: float = 1.0  # how sure Whisper is of the final word (a filler misheard is not)
     last_two_prob: float = 1.0  # geometric mean of the final two words' probabilities
+    last_word_end: float = -1.0  # where Whisper heard its last word end (seconds; -1: none)
+    trailing_syllable: bool = False  # a syllable followed the last word Whisper wrote
 
     @property
     def unfinished(self) -> bool:
         """Whether these words stop before the thought is finished (for end-of-turn timing).
 
         Unfinished words ("...and then I"), final words Whisper is unsure of (a filled pause,
-        "um", is often transcribed as made-up words with low probability), or no sentence end.
+        "um", is often transcribed as made-up words with low probability), no sentence end, or
+        a syllable after the last written word (a hanging "if" Whisper dropped).
         """
         from voice_companion.completeness import is_unfinished
 
-        return bool(is_unfinished(self.text) or self.unsure_ending or self.no_sentence_end)
+        return bool(is_unfinished(self.text) or self.unsure_ending or self.no_sentence_end
+                    or self.trailing_syllable)
 
     @property
     def no_sentence_end(self) -> bool:
@@ -274,25 +284,29 @@ class Transcriber:
         tone = (0.05 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
         self.transcribe(tone)
 
-    def transcribe_so_far(self, audio: np.ndarray) -> Transcript:
+    def transcribe_so_far(self, audio: np.ndarray, speech_end_s: float | None = None
+                          ) -> Transcript:
         """The turn up to a pause, to tell whether it is finished (and its text if it is).
 
         The fast short-window pass. When its words read as finished but Whisper is unsure of the
         last ones, a full-window pass looks again: its words are kept, and its confidence too
-        if it heard the same words (otherwise the short pass's doubt stands).
+        if it heard the same words (otherwise the short pass's doubt stands). When the words
+        read as finished, the audio after the last one is checked for a syllable Whisper did
+        not write (:mod:`voice_companion.trailing`). ``speech_end_s``: where speech stopped in
+        ``audio`` (default: the endpointer's pause tail before its end).
         """
         from voice_companion.completeness import is_unfinished
 
         first = self.transcribe(audio)
         if not (self.short_window and first.unsure_ending and not is_unfinished(first.text)):
-            return first
+            return _after_last_word(audio, first, speech_end_s)
         second = self.transcribe(audio, full_window=True)
         both = first.seconds + second.seconds
         if _norm(second.text).split() != _norm(first.text).split():
             # other words: the doubt stands, though the full window's words are kept
             return replace(second, seconds=both, last_word_prob=first.last_word_prob,
                            last_two_prob=first.last_two_prob)
-        return replace(second, seconds=both)
+        return _after_last_word(audio, replace(second, seconds=both), speech_end_s)
 
     def transcribe(
         self, audio: np.ndarray, vad_filter: bool = True, full_window: bool = False
@@ -346,8 +360,20 @@ class Transcriber:
         probs = [1.0, 1.0] + [float(w.probability) for seg in segments for w in seg.words or []]
         if is_hallucination(text, audio.size / RATE, no_speech):
             text = ""
+        ends = [float(w.end) for seg in segments for w in seg.words or []]
         return Transcript(text, no_speech, logprob, time.perf_counter() - start, probs[-1],
-                          (probs[-1] * probs[-2]) ** 0.5)
+                          (probs[-1] * probs[-2]) ** 0.5, ends[-1] if ends and text else -1.0)
+
+
+def _after_last_word(audio: np.ndarray, result: Transcript, speech_end_s: float | None
+                     ) -> Transcript:
+    """``result``, marked unfinished when a syllable follows the last word Whisper wrote."""
+    if result.unfinished or result.last_word_end < 0:
+        return result
+    end = audio.size / RATE - PAUSE_TAIL_S if speech_end_s is None else speech_end_s
+    if unwritten_syllable(audio, result.last_word_end, end):
+        return replace(result, trailing_syllable=True)
+    return result
 
 
 def _norm(text: str) -> str:
