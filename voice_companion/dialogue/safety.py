@@ -20,12 +20,13 @@ All phrases and cues live in ``prompts/safety.toml``; this module holds only the
 What no rule hears goes to a small learned layer (rules OR classifier): the turn is cut into
 chunks (whole when short, else sentences, idioms removed, normalised like the rules' input); a
 cheap word-and-word-pair regression lets about one ordinary turn in twenty through to the
-sentence encoder (:mod:`voice_companion.dialogue.embedding`, all-MiniLM-L6-v2 in NumPy); there,
-per-category logistic regressions and nearest prototypes score each chunk (:class:`SafetyHead`,
-weights in ``data/safety_head.npz``, refitted by ``benchmarks/fit_safety_head.py``). A hit says
-``pattern="model: 0.93"``; a "means" verdict of the model counts only after distress, like the
-rules' means questions. The encoder loads in a background thread when the first detector is
-built; without the model package the rules run alone.
+sentence encoder (:mod:`voice_companion.dialogue.embedding`, all-MiniLM-L6-v2 on ONNX Runtime);
+there, per-category logistic regressions and nearest prototypes score each chunk
+(:class:`SafetyHead`, weights in ``data/safety_head.npz``, refitted by
+``benchmarks/fit_safety_head.py``). A hit says ``pattern="model: 0.93"``; a "means" verdict of
+the model counts only after distress, like the rules' means questions. The encoder loads in a
+background thread when the first detector is built; without the model package the rules run
+alone.
 
 Decisions (documented in ``prompts/safety.toml`` too):
 
