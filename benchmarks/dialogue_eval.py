@@ -518,10 +518,25 @@ CODER_PENALTY = 10.0  # ridge penalty of the reflection model, on standardised f
 # chosen by out-of-fold kappa within the development half (200 to 2,000 all within 0.01).
 CODER_EMBEDDING_PENALTY = 1000.0
 CODER_FOLDS = 5  # folds (by transcript, within the development half) that choose the threshold
+# A feature whose spread over the fitting data is below this gets no weight (see _fit_logistic).
+CODER_CONSTANT = 1e-6
 # What the embedding model encodes (coder.embedding_inputs): the mean embedding of the sentences
 # that do not end in "?" beat the whole utterance's embedding in cross-validation within the
 # development half (out-of-fold kappa 0.605 against 0.601, mean of five splits by transcript).
 CODER_EMBEDS = "statement_sentences"
+# Tried within the development half and not kept, as none beat the model as it is by more than
+# 0.005 (out-of-fold kappa, mean of five to ten splits by transcript; the model: 0.600):
+# penalties 3 to 30 (hand) and 300 to 3,000 (embedding); the embedding of the client's last turn
+# or of its last sentence (0.603, 0.604: not worth encoding every client turn), the cosine
+# between the two, with the client's words turned around too, and their product; the whole
+# utterance's embedding, its first, last or elementwise-largest sentence, its questions apart,
+# sentences without acknowledgements, stutters removed; hand features times "asks", "long" or
+# "short"; bag of words and sentence starts; hand features averaged over the session so far;
+# the previous counsellor utterance's probability; sample weights evening out the annotators,
+# or an offset per annotator; dropping training utterances the model strongly disputes (0.598);
+# a small neural network (0.57). Leaving one annotator out at a time gives 0.597, so the model
+# does not lean on the development half's annotators; see prompts/coder.toml for the held-out
+# figure.
 
 
 def coder_half(transcript_id: str) -> str:
@@ -628,14 +643,20 @@ def coder_agreement(all_rows: list[dict]) -> dict[str, Any]:
 
 def _fit_logistic(x: Any, y: Any, penalty: Any) -> tuple[Any, float]:
     """Ridge logistic regression by Newton's method on standardised features; the weights and
-    bias come back for the raw features. ``penalty``: one for all features, or one each."""
+    bias come back for the raw features. ``penalty``: one for all features, or one each.
+
+    A feature that does not vary (spread under ``CODER_CONSTANT``) gets weight 0: three of
+    all-MiniLM-L6-v2's 384 numbers are always about 1e-33 or 1e-8, and standardising them gave
+    weights of 1e31 and 1e6, so a difference of float rounding in the encoder could have
+    swung the decision."""
     import numpy as np
 
     mu, sd = x.mean(axis=0), x.std(axis=0)
-    sd[sd == 0] = 1.0
-    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    varies = sd >= CODER_CONSTANT
+    mu, sd = mu[varies], sd[varies]
+    z = np.hstack([(x[:, varies] - mu) / sd, np.ones((len(x), 1))])
     w = np.zeros(z.shape[1])
-    per_feature = np.broadcast_to(np.asarray(penalty, dtype=float), (x.shape[1],))
+    per_feature = np.broadcast_to(np.asarray(penalty, dtype=float), (x.shape[1],))[varies]
     ridge = np.diag(np.append(per_feature, 0.0))  # the bias is not penalised
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-(z @ w)))
@@ -644,7 +665,8 @@ def _fit_logistic(x: Any, y: Any, penalty: Any) -> tuple[Any, float]:
         w += step
         if np.abs(step).max() < 1e-9:
             break
-    raw = w[:-1] / sd
+    raw = np.zeros(x.shape[1])
+    raw[varies] = w[:-1] / sd
     return raw, float(w[-1] - np.sum(w[:-1] * mu / sd))
 
 

@@ -397,3 +397,19 @@ def test_the_reflection_model_is_fitted_on_the_development_half_only() -> None:
     assert out["utterances"] == 50
     assert out["development"]["utterances"] == 30 and out["heldout"]["utterances"] == 20
     assert [m.name for m in bench.coder_rows(out)][0].endswith("held-out half")
+
+
+def test_fitting_gives_a_feature_that_does_not_vary_no_weight() -> None:
+    # Like three of the encoder's 384 numbers: about 1e-33 (or 1e-8) whatever the sentence.
+    import numpy as np
+
+    bench: Any = _benchmark()
+    rng = np.random.default_rng(1)
+    signal = rng.normal(size=(200, 2))
+    y = (signal[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(float)
+    flat = np.column_stack([rng.normal(0, 1e-33, 200), -2e-8 + rng.normal(0, 5e-9, 200)])
+    weights, bias = bench._fit_logistic(np.hstack([signal, flat]), y, 10.0)
+    assert list(weights[2:]) == [0.0, 0.0]
+    alone, alone_bias = bench._fit_logistic(signal, y, 10.0)
+    assert weights[:2] == pytest.approx(alone) and bias == pytest.approx(alone_bias)
+    assert weights[0] > 1.0 and abs(weights[1]) < 0.5

@@ -174,3 +174,92 @@ def test_an_unknown_embedding_input_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "coder.toml").write_text(text)
     with pytest.raises(PromptsError, match="coder.toml.*embedding_model.embeds"):
         load_prompts("coder", CoderFile, folder)
+
+
+# Counsellor lines of every kind, with the person's turn before each.
+LINES = [
+    (REFLECTION, PERSON),
+    (QUESTION, PERSON),
+    (ADVICE, PERSON),
+    ("So the drinking helps you unwind, and you're not sure you want to give that up.",
+     "After work a few beers is the only thing that calms me down."),
+    ("You've cut down a lot already. What made that possible?",
+     "I only smoke five a day now, down from twenty."),
+    ("So you're worried about what your kids see.", "My son asked me why I smoke."),
+    ("A six.", "I'd say a six."),
+    ("Okay.", "Yeah, that's about it."),
+    ("On a scale of 0 to 10, how important is it to you to quit?", "Mm-hmm."),
+    ("Hi, I'm the pharmacist on duty today. Thanks for coming in.", None),
+]
+
+
+class _RoundingEncoder:
+    """The real encoder, with a little noise on every number, more than float rounding gives."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.noise = np.random.default_rng(0)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.asarray(self.real.encode(texts), dtype=np.float64)  # type: ignore[attr-defined]
+        return (out + self.noise.normal(0.0, 1e-6, out.shape)).astype(np.float32)
+
+
+def _probabilities() -> list[float]:
+    out = []
+    for text, person in LINES:
+        features = coder.reflection_features(text, person)
+        vector = coder.utterance_vector(text)
+        assert vector is not None
+        out.append(coder.embedding_probability(features, vector))
+    return out
+
+
+def test_float_rounding_in_the_encoder_does_not_change_a_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = embedding.encoder()
+    if real is None:
+        pytest.skip("the sentence encoder is not installed")
+    coder._VECTORS.clear()
+    before = _probabilities()
+    codes = [code_utterance(text, context=person) for text, person in LINES]
+    noisy = _RoundingEncoder(real)
+    monkeypatch.setattr(embedding, "encoder", lambda: noisy)
+    try:
+        after = _probabilities()
+        assert after == pytest.approx(before, abs=1e-3)
+        assert [code_utterance(text, context=person) for text, person in LINES] == codes
+    finally:
+        coder._VECTORS.clear()
+        coder._VECTORS_FROM[0] = None
+    # The lines are coded as a counsellor would code them.
+    reflects = [c.reflection is not None for c in codes]
+    assert reflects == [True, False, False, True, True, True, True, False, False, False]
+    assert [c.question for c in codes][4] == "open"
+
+
+def test_no_weight_rests_on_a_number_the_encoder_never_varies() -> None:
+    real = embedding.encoder()
+    if real is None:
+        pytest.skip("the sentence encoder is not installed")
+    vectors = np.asarray(real.encode([text for text, _ in LINES]), dtype=np.float64)
+    flat = np.abs(vectors).max(axis=0) < 1e-6  # about 1e-33 or 1e-8 for every sentence
+    assert flat.any()
+    model = load_prompts("coder", CoderFile).embedding_model
+    assert model is not None
+    weights = np.array(model.embedding)
+    assert (weights[flat] == 0.0).all()
+    assert np.abs(weights).max() <= coder.MAX_WEIGHT
+    assert max(abs(w) for w in model.weights.values()) <= coder.MAX_WEIGHT
+
+
+def test_a_coder_file_with_a_huge_weight_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    text = (ROOT / "prompts" / "coder.toml").read_text()
+    start = text.index("embedding = [\n") + len("embedding = [\n  ")
+    end = text.index(",", start)
+    (folder / "coder.toml").write_text(text[:start] + "1.2e+31" + text[end:])
+    with pytest.raises(PromptsError, match="coder.toml.*embedding_model.*at most 100"):
+        load_prompts("coder", CoderFile, folder)

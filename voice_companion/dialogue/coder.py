@@ -23,7 +23,9 @@ question after a reflection does not blur it. The model is only asked about utte
 state something: an utterance of nothing but questions and acknowledgements is never a
 reflection, by rule, and is not encoded. Without the encoder, the hand-feature model
 (``[model]``) decides alone; :func:`reflection_model_name` says which one is in use. Embeddings
-are remembered within a process, and :func:`code_utterances` encodes a whole batch at once.
+are remembered within a process, and :func:`code_utterances` encodes a whole batch at once. No
+weight may exceed ``MAX_WEIGHT`` in size, so that the decision cannot hang on float rounding in
+the encoder.
 
 An optional ``context`` (the person's last turn) lets the coder see a reflection that is only
 recognisable by the words it gives back ("Like a new beginning.").
@@ -191,6 +193,22 @@ class _Cues(BaseModel):
     )
 
 
+# The largest weight a reflection model may give one raw feature. The fitted weights are all
+# below 4; a far larger one would come from a feature that hardly varies in the fitting data
+# (three of the encoder's 384 numbers are always about 1e-33 or 1e-8), and would let a
+# difference of float rounding in the encoder swing the decision.
+MAX_WEIGHT = 100.0
+
+
+def _check_weights(values: Sequence[float], where: str) -> None:
+    bad = [v for v in values if not math.isfinite(v) or abs(v) > MAX_WEIGHT]
+    if bad:
+        raise ValueError(
+            f"{where} must be finite and at most {MAX_WEIGHT:g} in size, not {bad[0]}: refit "
+            "the model (benchmarks/dialogue_eval.py gives a feature that does not vary no weight)"
+        )
+
+
 class _Model(BaseModel):
     threshold: float = Field(gt=0.0, lt=1.0)
     bias: float
@@ -207,6 +225,7 @@ class _Model(BaseModel):
             )
         if set(self.no_context) != set(CONTEXT_FEATURES):
             raise ValueError(f"no_context must name exactly {list(CONTEXT_FEATURES)}")
+        _check_weights(list(self.weights.values()), "weights")
         return self
 
 
@@ -236,6 +255,8 @@ class _EmbeddingModel(BaseModel):
             raise ValueError(
                 f"weights must name every feature: missing {missing}, unknown {unknown}"
             )
+        _check_weights(list(self.weights.values()), "weights")
+        _check_weights(self.embedding, "embedding weights")
         return self
 
 
