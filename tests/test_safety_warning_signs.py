@@ -124,3 +124,21 @@ def test_speech_recognition_slips_of_warning_sign_words_are_fixed() -> None:
         "the bride and groom were on the bride with us"
     )
     assert normalise("the life in shorance would pay") == "the life insurance would pay"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I have the pills ready.", "I want to be with my mum again. I have the pills ready.",
+     "ive got the tablets ready"],
+)
+def test_pills_made_ready_are_heard(text: str) -> None:
+    assert SafetyDetector().check(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I have the pills ready for mum's morning dose.", "I've got my tablets ready for the trip.",
+     "I put my pills in the dosette box so they are ready."],
+)
+def test_pills_ready_for_ordinary_reasons_are_not_a_crisis(text: str) -> None:
+    assert SafetyDetector().check(text) is None
