@@ -648,3 +648,12 @@ def test_a_verdict_reported_from_someone_else_or_felt_is_not_called_their_own() 
         text = ReflectiveEngine(seed=seed).respond(said).text
         assert "not good enough" in text and "calling yourself" not in text, text
         assert "You've been not good" not in text
+
+
+def test_a_need_is_reflected_as_theirs_not_as_a_lecture() -> None:
+    # "I need some help" must not come back as "you need some help" (which tells them).
+    for said in ("I need some help.", "I need to talk to him."):
+        for seed in range(6):
+            text = ReflectiveEngine(seed=seed).respond(said).text
+            assert not re.search(r"\byou need\b", text, re.I), text
+            assert "need" in text, text

@@ -48,3 +48,13 @@ def test_silence_or_no_timing_is_never_a_syllable() -> None:
     tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32)
     assert not unwritten_syllable(tone, -1.0, 1.5)  # no last word
     assert not unwritten_syllable(tone, 1.6, 1.5)  # the last word ends after the speech
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in MANIFEST.items() if f.kind == "pause"))
+def test_the_end_of_a_finished_turn_is_not_taken_for_a_new_syllable(transcriber, name) -> None:
+    # "...nobody was really listening.": Whisper ends "listening" before its last syllable
+    # does, and the fading "-ing" must not read as a word it dropped.
+    end = MANIFEST[name].turns[-1].end_s
+    audio = load_file(FIXTURES / name)[: int((end + PAUSE_TAIL_S) * RATE)]
+    heard = transcriber.transcribe_so_far(audio, speech_end_s=end)
+    assert not heard.trailing_syllable, heard.text

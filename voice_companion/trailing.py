@@ -4,8 +4,8 @@ Before a pause Whisper sometimes drops a hanging last word and closes the senten
 don't know if..." comes out as "I honestly don't know." at probability 0.99, and the words alone
 read as a finished thought. The audio still holds the "if". This looks for it: in the speech-band
 energy (300-3000 Hz) of the turn so far, a dip at or after the end of Whisper's last word,
-followed by a rise of at least ``RISE_DB`` to a peak as loud as the turn's speech, lying after the
-last word ended and before the speech did.
+followed by a rise of at least ``RISE_DB`` to a peak as loud as the turn's speech, still rising
+after the last word ended and before the speech did.
 
 Measured on the 88 clips of ``benchmarks/unsure_endings.py`` (real speech, fixtures, espeak-ng)
 replayed through the live path: it flags 3 of the 25 turns cut before a pause (the dropped "if",
@@ -64,6 +64,9 @@ def unwritten_syllable(audio: np.ndarray, last_word_end: float, speech_end: floa
         lowest = min(lowest, smooth[i])
         if times[i] < last_word_end + PEAK_AFTER_S:
             continue
-        if smooth[i] - loud >= FLOOR_DB and smooth[i] - lowest >= RISE_DB:
+        # still rising (or at its peak) after the word ended: a new syllable, not the fading
+        # end of one that straddles Whisper's word end ("listen|ing")
+        rising = i > 0 and smooth[i] >= smooth[i - 1]
+        if rising and smooth[i] - loud >= FLOOR_DB and smooth[i] - lowest >= RISE_DB:
             return True
     return False

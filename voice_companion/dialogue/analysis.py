@@ -73,6 +73,8 @@ _MODAL_REWRITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("you", "must"), ("it's", "on", "you", "to")),
     (("you", "need", "to"), ("you", "feel", "a", "need", "to")),
     (("you", "needed", "to"), ("you", "felt", "a", "need", "to")),
+    (("you", "need"), ("you", "feel", "a", "need", "for")),  # not "you need some help" (lecture)
+    (("you", "really", "need"), ("you", "feel", "a", "real", "need", "for")),
     (("you'd", "better"), ("it", "feels", "urgent", "to")),
     (("at", "least"), ()),
     (("just",), ()),
