@@ -142,3 +142,13 @@ def test_pills_made_ready_are_heard(text: str) -> None:
 )
 def test_pills_ready_for_ordinary_reasons_are_not_a_crisis(text: str) -> None:
     assert SafetyDetector().check(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["That was the last time I saw her.",
+     "He was proud of me. He told me that the last time I saw him.",
+     "The last time we spoke he was laughing."],
+)
+def test_remembering_the_last_time_with_someone_is_grief_not_a_goodbye(text: str) -> None:
+    assert SafetyDetector().check(text) is None
