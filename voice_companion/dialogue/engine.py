@@ -342,8 +342,9 @@ class ReflectiveEngine:
         for name, value in option.values.items():
             if name.startswith("feel") and value:
                 words = value.lower().split()
-                phrases = set(words) | {" ".join(words[i:i + 2]) for i in range(len(words) - 1)}
-                if phrases & self.feel_only:
+                phrases = {" ".join(words[i:i + n]) for n in (1, 2, 3)
+                           for i in range(len(words) - n + 1)}
+                if phrases & self.feel_only:  # "small", "a failure", "not good enough"
                     return self.book.stating(option.pool)
         return set()
 
