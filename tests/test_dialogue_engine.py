@@ -657,3 +657,45 @@ def test_a_need_is_reflected_as_theirs_not_as_a_lecture() -> None:
             text = ReflectiveEngine(seed=seed).respond(said).text
             assert not re.search(r"\byou need\b", text, re.I), text
             assert "need" in text, text
+
+
+@pytest.mark.parametrize("said", ["You don't understand me.", "Honestly, you're not listening!",
+                                  "I think you're judging me.", "This isn't helping."])
+def test_words_about_the_companion_are_owned_not_agreed_with(said: str) -> None:
+    # "You don't understand me." once came back as "All right. I don't understand you."
+    lines = engine_wording().hard.feedback
+    for seed in range(4):
+        reply = ReflectiveEngine(seed=seed).respond(said)
+        assert reply.text in lines, reply.text
+        assert reply.text.rstrip().endswith("?")
+        assert "open_question" in reply.acts
+
+
+def test_words_to_someone_else_are_not_about_the_companion() -> None:
+    said = "I told my boss you don't understand what it's like."
+    text = ReflectiveEngine(seed=1).respond(said).text
+    assert text not in engine_wording().hard.feedback
+    assert "you don't understand what it's like" in text, text
+
+
+def test_an_obligation_reads_right_inside_a_relative_clause() -> None:
+    said = "It's something I have to face on my own."
+    for seed in range(4):
+        text = ReflectiveEngine(seed=seed).respond(said).text
+        assert "you're having to face" in text, text
+        assert "it's on you" not in text.lower()
+    text = ReflectiveEngine(seed=1).respond("There's something I should tell my sister.").text
+    assert "you feel you're supposed to tell your sister" in text, text
+
+
+def test_a_turn_cut_off_at_the_end_keeps_its_last_word() -> None:
+    # a transcript marks an interrupted speaker with a final dash: the word itself was said
+    said = "Different tablets, I don't have the same problem every day-"
+    text = ReflectiveEngine(seed=1).respond(said).text
+    assert "the same problem every day" in text, text
+
+
+def test_an_encourager_never_says_yes_to_a_no() -> None:
+    # "Nope." got "Yes. I'm listening."
+    for line in engine_wording().hard.encourager:
+        assert not re.match(r"(?:yes|sure)\b", line, re.I), line

@@ -68,3 +68,20 @@ def test_third_person_for_part_of_you(phrase: list[str], part: str) -> None:
 def test_third_person_refuses_what_it_cannot_conjugate() -> None:
     assert third_person([]) is None
     assert third_person(["going", "home"]) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "reflected"),
+    [
+        # the generic "you" of someone describing a situation is not the companion
+        ("it's when you're at the pub and your mates keep buying rounds",
+         "it's when you're at the pub and your mates keep buying rounds"),
+        ("I hate it if you lose your keys", "you hate it if you lose your keys"),
+        ("my mum said you're too young for this", "your mum said you're too young for this"),
+        ("I told my boss you don't understand", "you told your boss you don't understand"),
+        # ... and it ends with its clause: the companion is still "I" after it
+        ("when you're tired, you don't get me", "when you're tired, I don't get you"),
+    ],
+)
+def test_a_generic_you_stays_you(said: str, reflected: str) -> None:
+    assert swap_text(said) == reflected

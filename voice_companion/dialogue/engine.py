@@ -227,6 +227,10 @@ class ReflectiveEngine:
                            or turn.judgement)
         if turn.correction and (turn.correction.chosen or turn.correction.rejected):
             self._correction(draft, turn)
+        elif "feedback" in flags:
+            # each reply owns the miss and asks what was missed
+            if draft.add(self._pick("hard.feedback", stale_ok=True), "complex_reflection"):
+                draft.extra_acts.append("open_question")
         elif "real_person" in flags:
             draft.add(self._pick("hard.real_person", stale_ok=True), None)
             if has_content and "wondering" not in flags:

@@ -63,6 +63,21 @@ _CRY_RULES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# What may come before words said to the companion about itself ("honestly, you don't get it")
+_TO_COMPANION_LEAD = re.compile(
+    r"^(?:(?:but|and|so|well|oh|okay|ok|honestly|sorry|look|no|man|god|seriously|sometimes|"
+    r"i think|i feel like|it feels like|it's like|i just think|to be honest),? )*")
+
+
+def _said_to_companion(raw: str, phrases: list[str]) -> bool:
+    """A sentence of ``raw`` opens with one of ``phrases`` (not "I told him you don't get it")."""
+    for sentence in re.split(r"[.!?;]+", raw or ""):
+        said = _TO_COMPANION_LEAD.sub("", " ".join(_norm(sentence).split()))
+        if any(said == _norm(p) or said.startswith(_norm(p) + " ") for p in phrases):
+            return True
+    return False
+
+
 @dataclass
 class HardTurn:
     """What kind of turn this is beyond its content."""
@@ -118,6 +133,8 @@ class HardTurnReader:
             flags.add("clarify")
         if has(self.vocab.real_person):
             flags.add("real_person")
+        if n <= 14 and _said_to_companion(raw, self.vocab.feedback):
+            flags.add("feedback")
         if has(self.vocab.off_topic):
             flags.add("off_topic")
         if has(self.vocab.advice):

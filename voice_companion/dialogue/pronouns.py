@@ -42,17 +42,35 @@ def _you(prev: str | None, nxt: str | None) -> str:
     return "me"
 
 
+# "you" after these is the generic "you" of a person describing a situation ("it's when you're
+# at the pub", "if you lose your job"), not the companion: it stays "you" to the end of the clause
+_GENERIC_BEFORE = frozenset("if when whenever once unless until before after said says".split())
+# "you" said to someone else in reported speech ("I told him you never listen")
+_REPORTING = frozenset("told tell tells telling asked ask asks said yelled shouted".split())
+_GENERIC_YOU = frozenset({"you", "you're", "you've", "you'd", "you'll"})
+_GENERIC_KEEP = _GENERIC_YOU | {"your", "yours", "yourself", "are", "were", "weren't", "aren't"}
+_CLAUSE_END = frozenset({",", ".", ";", "!", "?"})
+
+
 def swap_words(words: list[str]) -> list[str]:
     """Swap first and second person in a list of words (punctuation tokens allowed)."""
     out: list[str] = []
     lowers = [w.lower() for w in words]
     subject_at = -10  # where "I" last became "you"
+    generic = False  # inside a clause about a generic "you"
     i = 0
     while i < len(words):
         low = lowers[i]
         nxt = lowers[i + 1] if i + 1 < len(words) else None
         prev = lowers[i - 1] if i > 0 else None
-        if low in ("i", "i'm", "i've", "i'd", "i'll"):
+        if low in _CLAUSE_END:
+            generic = False
+        elif low in _GENERIC_YOU and (prev in _GENERIC_BEFORE or (
+                i >= 2 and _REPORTING & set(lowers[max(0, i - 3):i - 1]))):
+            generic = True  # "if you lose your job"; "I told my boss you don't get it"
+        if generic and low in _GENERIC_KEEP:
+            out.append(words[i])
+        elif low in ("i", "i'm", "i've", "i'd", "i'll"):
             out.append("you" if low == "i" else _FIRST[low])
             subject_at = len(out) - 1
             if low != "i":

@@ -35,7 +35,10 @@ _ASIDE_RE = re.compile(r"(?:^|(?<=[,.;]))\s*(?:i don't know|i guess|i suppose|i 
 _LIKE_FILLER_RE = re.compile(
     r"\b(just|was|and|so|were|then)\s+like,?\s+(?=(?:\w+ed|i|you|he|she|we|they|the|a|"
     r"so|really|totally|literally|super|went|got|said|came)\b)", re.I)
-_FRAGMENT_RE = re.compile(r"\b\w{1,12}-{1,3}(?=\s|$)")
+# a word broken off before the speaker starts again ("I was- I had"); at the very end the word
+# was usually finished and the speaker interrupted ("...every day-"), so only the dash goes
+_FRAGMENT_RE = re.compile(r"\b\w{1,12}-{1,3}(?=\s+\S)")
+_END_DASH_RE = re.compile(r"(?<=\w)[-\u2013\u2014]+\s*$")
 _BRACKETS_RE = re.compile(r"[\[(][^\])]{0,40}[\])]")
 _YOU_KNOW_RE = re.compile(
     r"(?:(?<=^)|(?<=[,.;!?]))\s*you know,?|,\s*you know(?=\s*(?:[,.;!?]|$))"
@@ -129,6 +132,7 @@ def clean(text: object) -> str:
     text = _STUTTER_RE.sub(r"\1", text)
     text = re.sub(r"(\w)-{2,}\s*", r"\1, ", text)
     text = _FRAGMENT_RE.sub(",", text)
+    text = _END_DASH_RE.sub("", text)
     text = _FILLER_RE.sub(" ", text)
     text = _YOU_KNOW_RE.sub(",", text)
     text = _LIKE_RE.sub(",", text)
@@ -263,7 +267,8 @@ def strip_discourse(words: list[str]) -> list[str]:
     changed = True
     while changed and out:
         changed = False
-        while out and (out[-1] == "," or out[-1].lower() in {"so", "and", "but", "like", "yeah"}):
+        while out and (out[-1] == "," or out[-1].lower() in {"so", "and", "but", "like", "yeah"}
+                       ) and not (out[-1].lower() == "like" and _like_belongs(out, len(out) - 1)):
             out.pop()
             changed = True
         for tail in tails:
@@ -282,6 +287,12 @@ _DANGLING = frozenset(
 )
 
 
+def _like_belongs(words: list[str], i: int) -> bool:
+    """Whether ``words[i]``, "like", completes "what it's like" (not a dangling "it felt like")."""
+    low = [w.lower() for w in words[:i]]
+    return bool(low) and low[-1] in {"it's", "is", "was", "were"} and "what" in low
+
+
 def trim_clause(words: list[str], max_words: int = 14) -> list[str] | None:
     """Shorten a clause to at most ``max_words`` at a natural break; None if it cannot be."""
     words = [w for w in words if w != ","] if len(words) > max_words else list(words)
@@ -293,8 +304,9 @@ def trim_clause(words: list[str], max_words: int = 14) -> list[str] | None:
             if low in {"and", "but", "so", "because", "while", "although"}:
                 joint = i
             elif low in {"that", "which", "who", "when", "where", "if", "since", "until",
-                         "after", "before", "with", "like"}:
-                cut = i
+                         "after", "before", "with", "like"} and not (
+                    low == "like" and _like_belongs(words, i)):
+                cut = i  # not inside "what it's like", "it felt like"
         cut = joint or cut
         if cut is None:
             return None

@@ -239,6 +239,7 @@ class Hard(_Section):
     encourager: Pool
     unclear: Pool
     crisis_check_in: Pool
+    feedback: Pool
 
 
 class Questions(_Section):
@@ -294,6 +295,7 @@ class Vocab(BaseModel):
     topics: list[str]
     advice: list[str]
     real_person: list[str]
+    feedback: list[str]
     off_topic: list[str]
     greetings: list[str]
     thanks: list[str]
