@@ -699,3 +699,12 @@ def test_an_encourager_never_says_yes_to_a_no() -> None:
     # "Nope." got "Yes. I'm listening."
     for line in engine_wording().hard.encourager:
         assert not re.match(r"(?:yes|sure)\b", line, re.I), line
+
+
+def test_a_summary_names_each_thread_once_and_no_interjection_as_a_person() -> None:
+    from voice_companion.dialogue.summary import join_items
+
+    assert join_items(["the weight", "weight", "work"]) == "the weight and work"
+    engine = ReflectiveEngine(seed=1)
+    turn = engine.analyser.analyse('So I just said, "Hey, I deserve some time too."', [])
+    assert "Hey" not in turn.people

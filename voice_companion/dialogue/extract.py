@@ -21,7 +21,9 @@ _NAME_STOP = frozenset(
     "I I'm I've I'd I'll Monday Tuesday Wednesday Thursday Friday Saturday Sunday January "
     "February March April May June July August September October November December Christmas "
     "Easter God OK Okay Yeah Yes No Oh Well So And But Mr Mrs Ms Dr Um Uh Mm English TV Mondays "
-    "Tuesdays Wednesdays Thursdays Fridays Saturdays Sundays Christmases".split()
+    "Tuesdays Wednesdays Thursdays Fridays Saturdays Sundays Christmases Hey Hi Hello Wow Ah "
+    "Ahh Ooh Oops Sorry Please Thanks Right Sure Look Listen Gosh Jeez Damn Fine Great Nope "
+    "Yep Hmm Huh".split()
 )
 _WORRY_RE = re.compile(
     r"\b(?:worried|worry|worrying|scared|afraid|anxious|nervous|terrified|frightened|"

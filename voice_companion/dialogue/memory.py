@@ -104,7 +104,7 @@ class ConversationMemory:
         out: list[str] = []
         heads: set[str] = set()
         for name in names:
-            head = name.split()[-1].lower()
+            head = name.split()[-1].lower().removesuffix("s")  # "your friend", "your friends"
             if head not in heads:
                 heads.add(head)
                 out.append(name)

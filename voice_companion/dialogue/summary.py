@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voice_companion.dialogue.memory import ConversationMemory
@@ -10,7 +11,14 @@ from voice_companion.dialogue.templates import Pick, TemplateBook
 
 def join_items(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c" """
-    items = [i for i in items if i]
+    seen: set[str] = set()  # "the weight and weight" says one thing twice
+    kept = []
+    for item in items:
+        key = re.sub(r"^(?:the|your|a|an|this|that) ", "", item.lower().strip())
+        if item and key not in seen:
+            seen.add(key)
+            kept.append(item)
+    items = kept
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
