@@ -708,3 +708,20 @@ def test_a_summary_names_each_thread_once_and_no_interjection_as_a_person() -> N
     engine = ReflectiveEngine(seed=1)
     turn = engine.analyser.analyse('So I just said, "Hey, I deserve some time too."', [])
     assert "Hey" not in turn.people
+
+
+@pytest.mark.parametrize(("said", "pool"), [
+    ("I'll give it a try next week.", "content_intention"),
+    ("I want to go back to school next year.", "content_intention"),
+    ("I usually have two sugars in my coffee.", "content_habit"),
+])
+def test_neutral_news_gets_a_meaning_that_fits_what_it_says(said: str, pool: str) -> None:
+    # a plan is reflected as a direction the person is choosing, a habit as part of their days
+    lines = getattr(engine_wording().reflections_complex, pool)
+    stems = [line.replace("{clause}", "").strip(" ,.").lower() for line in lines]
+    hits = 0
+    for seed in range(6):
+        text = ReflectiveEngine(seed=seed).respond(said).text.lower()
+        hits += any(len(part.strip()) > 12 and part.strip() in text for stem in stems
+                    for part in stem.split("."))
+    assert hits >= 3, pool

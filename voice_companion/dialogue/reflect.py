@@ -7,6 +7,7 @@ reflections stay above half and no template repeats.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voice_companion.dialogue.analysis import Turn
@@ -156,7 +157,7 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
     if clause:
         add(Candidate(S + "content", {"clause": clause}, False, 2.2))
         if len(clause.split()) >= 4:
-            pool = "content_complex" if turn.weighty else "content_neutral"
+            pool = "content_complex" if turn.weighty else _neutral_pool(clause)
             add(Candidate(C + pool, {"clause": clause}, True, 1.8))
     if turn.fragment:
         add(Candidate(S + "fragment", {"fragment": turn.fragment}, False, 2.0))
@@ -164,6 +165,24 @@ def candidates(turn: Turn, memory: ConversationMemory, threads: list[PastThread]
         about = f"what's happening with {turn.topic}" if turn.people else topic
         add(Candidate(C + "continue_topic", {"topic": about}, True, 1.2))
     return out
+
+
+_INTENTION_RE = re.compile(
+    r"^(?:so |and |but )?you(?:'ll| will| are going to|'re going to| want to| wanted to|'d like"
+    r" to| would like to| hope to|'re hoping to| are hoping to|'re planning| plan to|'re"
+    r" thinking of|'re thinking about| might| may)\b")
+_HABIT_RE = re.compile(r"\b(?:usually|normally|always|often|every (?:day|night|morning|week)|"
+                       r"most (?:days|nights|mornings)|all the time|these days)\b")
+
+
+def _neutral_pool(clause: str) -> str:
+    """Neutral news, by what it says: a plan or wish, a habit, or anything else."""
+    low = clause.lower()
+    if _INTENTION_RE.match(low):
+        return "content_intention"
+    if _HABIT_RE.search(low):
+        return "content_habit"
+    return "content_neutral"
 
 
 def continuation(memory: ConversationMemory) -> list[Candidate]:

@@ -36,6 +36,8 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.inferred": {"feel", "clause"},
     "reflections_complex.content_complex": {"clause"},
     "reflections_complex.content_neutral": {"clause"},
+    "reflections_complex.content_intention": {"clause"},
+    "reflections_complex.content_habit": {"clause"},
     "reflections_complex.meaning_negative": {"meaning", "clause", "topic"},
     "reflections_complex.meaning_positive": {"meaning", "clause"},
     "reflections_complex.positive": {"feel", "clause"},
@@ -184,6 +186,8 @@ class ComplexReflections(_Section):
     feeling_then: Pool
     content_complex: Pool
     content_neutral: Pool
+    content_intention: Pool
+    content_habit: Pool
     inferred: Pool
     meaning_negative: Pool
     meaning_positive: Pool
