@@ -23,6 +23,8 @@ def question_pools(turn: Turn) -> list[tuple[str, dict[str, str]]]:
     if turn.events:
         out.append((Q + "event", {"event": turn.events[0]}))
     if turn.people:
+        if turn.valence == "negative" or turn.weighty:
+            out.append((Q + "person_hard", {"person": turn.people[0]}))
         out.append((Q + "person", {"person": turn.people[0]}))
     core = core_feeling(turn)
     if core and turn.valence != "positive":

@@ -82,6 +82,7 @@ _FIELDS: dict[str, set[str]] = {
     "reflections_complex.distinction": {"feel_x", "feel_y"},
     "hard.*": set(),
     "questions.person": {"person"},
+    "questions.person_hard": {"person"},
     "questions.event": {"event"},
     "questions.feeling": {"feel"},
     "questions.*": set(),
@@ -249,6 +250,7 @@ class Hard(_Section):
 class Questions(_Section):
     SECTION: ClassVar[str] = "questions"
     person: Pool
+    person_hard: Pool
     event: Pool
     feeling: Pool
     worry: Pool
