@@ -725,3 +725,13 @@ def test_neutral_news_gets_a_meaning_that_fits_what_it_says(said: str, pool: str
         hits += any(len(part.strip()) > 12 and part.strip() in text for stem in stems
                     for part in stem.split("."))
     assert hits >= 3, pool
+
+
+def test_an_effort_kept_up_every_day_is_not_called_a_habit() -> None:
+    habit = engine_wording().reflections_complex.content_habit
+    stems = [line.replace("{clause}", "").strip(" ,.").lower() for line in habit]
+    for seed in range(6):
+        text = ReflectiveEngine(seed=seed).respond(
+            "I've been practising every day for a month.").text.lower()
+        assert not any(len(p.strip()) > 12 and p.strip() in text
+                       for stem in stems for p in stem.split(".")), text

@@ -171,8 +171,9 @@ _INTENTION_RE = re.compile(
     r"^(?:so |and |but )?you(?:'ll| will| are going to|'re going to| want to| wanted to|'d like"
     r" to| would like to| hope to|'re hoping to| are hoping to|'re planning| plan to|'re"
     r" thinking of|'re thinking about| might| may)\b")
-_HABIT_RE = re.compile(r"\b(?:usually|normally|always|often|every (?:day|night|morning|week)|"
-                       r"most (?:days|nights|mornings)|all the time|these days)\b")
+# (not "every day": "I've been practising every day for a month" is an effort, not a habit)
+_HABIT_RE = re.compile(r"\b(?:usually|normally|typically|generally|tend to|tends to|"
+                       r"most (?:days|nights|mornings|weekends))\b")
 
 
 def _neutral_pool(clause: str) -> str:
