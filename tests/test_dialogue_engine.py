@@ -735,3 +735,12 @@ def test_an_effort_kept_up_every_day_is_not_called_a_habit() -> None:
             "I've been practising every day for a month.").text.lower()
         assert not any(len(p.strip()) > 12 and p.strip() in text
                        for stem in stems for p in stem.split(".")), text
+
+
+def test_an_effort_kept_up_is_affirmed_after_a_plain_reflection() -> None:
+    neutral = engine_wording().reflections_complex.content_neutral
+    tails = [line.split("{clause}")[-1].strip(" ,.") for line in neutral]
+    for seed in range(5):
+        reply = ReflectiveEngine(seed=seed).respond("I've been practising every day for a month.")
+        assert "affirmation" in reply.acts, reply.text
+        assert not any(len(t) > 12 and t in reply.text for t in tails), reply.text

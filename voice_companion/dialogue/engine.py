@@ -283,6 +283,19 @@ class ReflectiveEngine:
             self._standard(draft, turn)
         return draft
 
+    def _plain_before_affirmation(self, draft: _Draft, clause: str) -> None:
+        """Before an affirmation, a neutral-news reflection is said plainly: "You've been
+        practising every day. You didn't give up on it.", not "...caught your attention. You
+        didn't give up on it." (the affirmation is the meaning added)."""
+        neutral = ("reflections_complex.content_neutral", "reflections_complex.content_habit",
+                   "reflections_complex.content_intention")
+        for i, (_, _, tid) in enumerate(draft.parts):
+            if tid and tid.rsplit(".", 1)[0] in neutral:
+                plain = self._pick("reflections.content", {"clause": clause})
+                if plain is not None:
+                    draft.parts[i] = (plain.text, "simple_reflection", plain.template_id)
+                return
+
     def _standard(self, draft: _Draft, turn: Turn) -> None:
         self._reflect(draft, turn)
         if (turn.effort or turn.value) and self.turn - self.last_affirm >= 3 and not self.crisis:
@@ -294,6 +307,8 @@ class ReflectiveEngine:
                 pick = self._pick("affirmations.value", {"value": turn.value or ""})
             if pick is not None and _overlaps(pick.text, draft.text):
                 pick = None
+            if pick is not None and turn.clause:
+                self._plain_before_affirmation(draft, turn.clause)
             added = draft.add(pick, "affirmation")
             if added:
                 return
