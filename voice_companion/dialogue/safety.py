@@ -3,7 +3,10 @@
 :class:`SafetyDetector` runs first on every turn. It is built for high recall on transcribed
 speech: text is normalised (lower case, no punctuation, contractions expanded both ways, slang
 and common speech-recognition mishearings fixed, one-letter slips of key words mapped back), idioms
-("this deadline is killing me") are blanked out, and then each category is tried in turn:
+("this deadline is killing me") are blanked out, and so are exaggeration and sad words about an
+ordinary thing ("kill me now, the in-laws are here", "nobody would notice if I left the group
+chat") unless heavier words are heard elsewhere in the turn or distress in the last few turns
+(the ``[hyperbole]`` section); then each category is tried in turn:
 
 * ``patterns``: phrases that are danger on their own ("kill myself", "end my life");
 * ``frames``: combinations of cues heard within a few words of each other, in any order, so a
@@ -196,14 +199,26 @@ class _Idioms(BaseModel):
         return [_check_regex(p) for p in value]
 
 
+class _HyperboleFrame(_Frame):
+    """A [hyperbole] frame; ``heavy``, when given, replaces the section's heavy cues for it."""
+
+    heavy: list[str] | None = None
+
+    @field_validator("heavy")
+    @classmethod
+    def _valid_heavy(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_check_regex(p) for p in value]
+
+
 class _Hyperbole(BaseModel):
-    """Comic exaggeration with danger words ("kill me now, the in-laws are coming"): frames
-    whose first cue (the exaggerated phrase) is blanked like an idiom when the other cues (a
-    trivial cause, the shape of a joke) are near it, unless a ``heavy`` cue (distress, a plan,
-    "i mean it") is anywhere in the turn."""
+    """Comic exaggeration with danger words ("kill me now, the in-laws are coming"), and sad
+    words about an ordinary thing ("nobody would notice if i left the group chat"): frames
+    whose first cue (the phrase) is blanked like an idiom when the other cues (a trivial or
+    ordinary cause, the shape of a joke) are near it, unless a ``heavy`` cue (distress, a plan,
+    "i mean it") is heard anywhere else in the turn."""
 
     heavy: list[str] = Field(default_factory=list)
-    frames: list[_Frame] = Field(default_factory=list)
+    frames: list[_HyperboleFrame] = Field(default_factory=list)
 
     @field_validator("heavy")
     @classmethod
@@ -230,7 +245,7 @@ class SafetyFile(BaseModel):
         sources = [p for p in self.macros.values()] + self.idioms.patterns
         sources += self.hyperbole.heavy
         for frame in self.hyperbole.frames:
-            sources += frame.cues + frame.unless
+            sources += frame.cues + frame.unless + (frame.heavy or [])
         for name in CATEGORIES:
             table: _PatternList = getattr(self.categories, name)
             sources += table.patterns + table.conditional + table.distress
@@ -563,7 +578,7 @@ class _Words:
 class _CompiledFrame:
     """A frame ready to match: its cues, the cues that cancel it, and its window."""
 
-    __slots__ = ("name", "cues", "unless", "within", "distress")
+    __slots__ = ("name", "cues", "unless", "within", "distress", "heavy")
 
     def __init__(self, frame: _Frame, macros: dict[str, str]) -> None:
         self.name = frame.name
@@ -571,6 +586,9 @@ class _CompiledFrame:
         self.unless = [_cue(c, macros) for c in frame.unless]
         self.within = frame.within
         self.distress = frame.distress
+        # A [hyperbole] frame's own heavy cues (None: the section's).
+        own = getattr(frame, "heavy", None)
+        self.heavy: list[_Gated] | None = None if own is None else _compile(own, macros)
 
     def may_match_given(self, present: frozenset[str]) -> bool:
         return all(c.may_match_given(present) for c in self.cues)
@@ -649,7 +667,8 @@ class _Rules:
         # The words of danger and distress (not of idioms): what makes a chunk worth reading
         # first when a long turn is over the classifier's budget.
         self.vocabulary = frozenset(strings - idiom_strings)
-        for group in [self.heavy, *(f.cues for f in self.hyperbole)]:
+        own_heavy = [f.heavy for f in self.hyperbole if f.heavy is not None]
+        for group in [self.heavy, *own_heavy, *(f.cues for f in self.hyperbole)]:
             for p in group:
                 strings |= p.need or set()
         self._by_trigram: dict[str, list[str]] = {}
@@ -678,14 +697,18 @@ class _Rules:
         return text
 
     def _blank_hyperbole(self, text: str, present: frozenset[str]) -> str:
+        """Each matched phrase blanked, unless a heavy cue is heard elsewhere in the turn (the
+        phrase's own words do not count: "better off" is heavy, but not inside "he said he would
+        be better off without me")."""
         frames = [f for f in self.hyperbole if not self.gate or f.may_match_given(present)]
-        if not frames or self.first(self.heavy, text, present) is not None:
-            return text
         for frame in frames:
+            heavy = self.heavy if frame.heavy is None else frame.heavy
             words = _Words(text)
             for span in reversed(frame.anchors(words)):
                 start, end = words.chars(span)
-                text = f"{text[:start]} ~ {text[end:]}"
+                blanked = f"{text[:start]} ~ {text[end:]}"
+                if self.first(heavy, blanked, present) is None:
+                    text = blanked
         return text
 
     def first(
