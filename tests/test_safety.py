@@ -509,3 +509,16 @@ def test_a_missing_locale_is_rejected(tmp_path: Path) -> None:
     folder = _copy_with(tmp_path, "helplines", "[NZ]", "[XX]")
     with pytest.raises(PromptsError, match="locale table"):
         load_prompts("helplines", HelplinesFile, folder)
+
+
+@pytest.mark.parametrize(("said", "seen"), [
+    ("He's been hitting me.", "he has been hitting me"),
+    ("He's broken my arm", "he has broken my arm"),
+    ("She's hurt.", "she is hurt"),  # an adjective: "is"
+    ("It's a lot.", "it is a lot"),
+])
+def test_an_s_before_a_past_participle_is_has(said: str, seen: str) -> None:
+    from voice_companion.dialogue.safety import normalise
+
+    assert normalise(said) == seen
+    assert SafetyDetector().check("He's been hitting me.") is not None
