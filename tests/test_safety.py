@@ -522,3 +522,27 @@ def test_an_s_before_a_past_participle_is_has(said: str, seen: str) -> None:
 
     assert normalise(said) == seen
     assert SafetyDetector().check("He's been hitting me.") is not None
+
+
+@pytest.mark.parametrize(("said", "category"), [
+    ("My daughter's not breathing.", "medical_emergency"),
+    ("My dad's unconscious and I can't wake him.", "medical_emergency"),
+    ("The baby's fitting, her whole body's jerking.", "medical_emergency"),
+    ("I've swallowed bleach.", "medical_emergency"),
+    ("I've swallowed every painkiller in the house.", "medical_emergency"),
+    ("My daughter is cutting herself. I found the blades in her drawer.", "self_harm"),
+])
+def test_plain_emergencies_are_caught_by_the_rules_alone(said: str, category: str) -> None:
+    detector = SafetyDetector()
+    detector._learned = None  # the rules, without the learned layer
+    hit = detector.check(said)
+    assert hit is not None and hit.category == category, said
+
+
+@pytest.mark.parametrize("said", [
+    "My dad's car is red.", "My sister's wedding is on Saturday.",
+    "I drank a whole bottle of wine at the party.", "The chef is burning himself out.",
+    "She keeps hurting herself on the trampoline.",
+])
+def test_the_same_words_in_ordinary_talk_do_not_fire(said: str) -> None:
+    assert SafetyDetector().check(said) is None, said

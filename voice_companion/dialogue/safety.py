@@ -114,6 +114,7 @@ class _Rewrite(BaseModel):
 class _Normalise(BaseModel):
     contractions: dict[str, str]
     is_words: list[str]
+    is_before: list[str] = []
     ill_verbs: list[str]
     fuzzy: list[str]
     fuzzy_exceptions: list[str] = Field(default_factory=list)
@@ -451,6 +452,7 @@ class _Normaliser:
     def __init__(self, spec: _Normalise) -> None:
         self.contractions = spec.contractions
         self.is_words = set(spec.is_words)
+        self.is_before = set(spec.is_before)
         self.ill_verbs = set(spec.ill_verbs)
         self.fuzzy = tuple(spec.fuzzy)
         self.fuzzy_set = set(spec.fuzzy)
@@ -489,10 +491,14 @@ class _Normaliser:
         raw = text.lower().translate(_APOSTROPHES)
         raw = re.sub(r"[^a-z0-9' ]+", " ", raw)
         words: list[str] = []
-        for token in raw.split():
-            token = token.strip("'")
-            if token:
-                words.extend(self._expand(token).split())
+        tokens = [t for t in (t.strip("'") for t in raw.split()) if t]
+        for i, token in enumerate(tokens):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if token.endswith("'s") and nxt in self.is_before:
+                # "my dad's unconscious", "the baby's fitting": "is", not a possessive
+                words.extend([token[:-2].replace("'", ""), "is"])
+                continue
+            words.extend(self._expand(token).split())
         for i, word in enumerate(words[:-1]):
             if word == "ill" and words[i + 1] in self.ill_verbs:
                 words[i] = "i will"
