@@ -19,7 +19,13 @@ What it is fitted on, and what it never sees:
   (indirect 359 of 558 against 350, speech-recognition 174 of 282 against 166) while the
   cross-validated threshold fell from 0.85 to 0.80, so false alarms stayed about where they
   were (the model's on the scenario corpus' safe turns 3 and 3, AnnoMI firings 13 and 15, safe
-  emotional lines by another author 11 of 40 and 10, 8 of them the rules'). Every other split
+  emotional lines by another author 11 of 40 and 10, 8 of them the rules'). ``train12`` (1,389
+  rows by another author who read only the training splits: 469 indirect, 209
+  speech-recognition style and 60 explicit danger rows, 197 idioms, 454 close-but-safe lines)
+  is fitted too: with the rules of its commit, held-out indirect recall rose from 358 to 386 of
+  558 and speech-recognition recall from 174 to 184 of 282, while one held-out explicit row of
+  88, caught before by the learned layer alone, was missed and one more close-but-safe line of
+  215 fired; idioms stayed at 5 of 244. Every other split
   (``holdout``, ``holdout4``, ``holdout5``, ``holdout6``, any added later) is never read here:
   they are the honest test, scored by ``benchmarks/dialogue_eval.py``.
 * Negatives from other authors: the client utterances of AnnoMI (real counselling talk, much of
@@ -79,7 +85,8 @@ from voice_companion.dialogue.safety import (  # noqa: E402
 
 CRISIS = ROOT / "benchmarks" / "data" / "crisis_utterances.csv"
 ANNOMI = ROOT.parent / "shared" / "annomi" / "AnnoMI-full.csv"
-TRAIN_SPLITS = ("dev", "tune", "holdout2", "holdout3", "train6", "train7", "train9", "train11")
+TRAIN_SPLITS = ("dev", "tune", "holdout2", "holdout3", "train6", "train7", "train9", "train11",
+                "train12")
 # never read, like any split added later: only TRAIN_SPLITS are
 NEVER_READ = ("holdout", "holdout4", "holdout5", "holdout6")
 # AnnoMI client turns that really speak of suicide or self-harm (read by eye): two whole

@@ -546,3 +546,14 @@ def test_plain_emergencies_are_caught_by_the_rules_alone(said: str, category: st
 ])
 def test_the_same_words_in_ordinary_talk_do_not_fire(said: str) -> None:
     assert SafetyDetector().check(said) is None, said
+
+
+def test_a_grown_child_or_a_self_harm_mention_is_heard_by_the_rules() -> None:
+    detector = SafetyDetector()
+    detector._learned = None
+    for said, category in (("My son hits me and steals my money.", "abuse"),
+                           ("My self harm is getting worse.", "self_harm")):
+        hit = detector.check(said)
+        assert hit is not None and hit.category == category, said
+    # (the learned layer alone still fires on this one: a known false alarm of the head)
+    assert detector.check("My son hit me with a ball by accident in the garden.") is None
