@@ -685,7 +685,7 @@ def test_an_obligation_reads_right_inside_a_relative_clause() -> None:
         assert "you're having to face" in text, text
         assert "it's on you" not in text.lower()
     text = ReflectiveEngine(seed=1).respond("There's something I should tell my sister.").text
-    assert "you feel you're supposed to tell your sister" in text, text
+    assert "you feel obliged to tell your sister" in text, text
 
 
 def test_a_turn_cut_off_at_the_end_keeps_its_last_word() -> None:

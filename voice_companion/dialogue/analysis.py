@@ -65,9 +65,9 @@ _MODAL_REWRITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("you", "should've"), ("you", "wish", "you", "had")),
     (("you", "shouldn't", "have"), ("you", "wish", "you", "hadn't")),
     # these read right inside a relative clause too ("something you're having to face")
-    (("you", "should"), ("you", "feel", "you're", "supposed", "to")),
-    (("you", "shouldn't"), ("you", "feel", "it's", "wrong", "to")),
-    (("you", "ought", "to"), ("you", "feel", "you're", "supposed", "to")),
+    (("you", "should"), ("you", "feel", "obliged", "to")),
+    (("you", "shouldn't"), ("you", "feel", "you", "can't", "really")),
+    (("you", "ought", "to"), ("you", "feel", "obliged", "to")),
     (("you", "have", "to"), ("you're", "having", "to")),
     (("you've", "got", "to"), ("you're", "having", "to")),
     (("you", "got", "to"), ("you're", "having", "to")),

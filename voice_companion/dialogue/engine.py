@@ -188,7 +188,6 @@ class ReflectiveEngine:
         if "goodbye" in turn.flags and not turn.feel:
             return self.close()
         self.minimal_run = self.minimal_run + 1 if "minimal" in turn.flags else 0
-        self.memory.now = self.turn
         draft = self._compose(turn)
         if turn.substantive:
             self.memory.add(turn, self.turn)

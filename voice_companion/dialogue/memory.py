@@ -40,7 +40,6 @@ class ConversationMemory:
     linked: set[int] = field(default_factory=set)  # records already recalled
     used_threads: set[int] = field(default_factory=set)
     opening_topic: str | None = None  # the check-in thread of the greeting
-    now: int = 0  # the turn being answered (the engine keeps it up to date)
 
     def add(self, turn: Turn, index: int) -> TurnRecord:
         feel = core_feeling(turn)
@@ -89,12 +88,8 @@ class ConversationMemory:
                         return item  # a bare name must come up twice before it is reused
         return self.opening_topic
 
-    def last_feeling(self, within: int = 4) -> tuple[str, str] | None:
-        """The latest feeling named in the last ``within`` turns (an older one, brought back
-        after a bare "Yeah.", sounds like the companion was not following)."""
+    def last_feeling(self) -> tuple[str, str] | None:
         for record in reversed(self.records):
-            if self.now - record.index > within:
-                break
             if record.feel and record.feel not in self.banned:
                 return record.feel, record.valence
         return None
