@@ -69,11 +69,12 @@ _TO_COMPANION_LEAD = re.compile(
     r"i think|i feel like|it feels like|it's like|i just think|to be honest),? )*")
 
 
-def _said_to_companion(raw: str, phrases: list[str]) -> bool:
-    """A sentence of ``raw`` opens with one of ``phrases`` (not "I told him you don't get it")."""
+def _said_to_companion(raw: str, phrases: tuple[str, ...]) -> bool:
+    """A sentence of ``raw`` opens with one of ``phrases`` (normalised; not "I told him you
+    don't get it")."""
     for sentence in re.split(r"[.!?;]+", raw or ""):
-        said = _TO_COMPANION_LEAD.sub("", " ".join(_norm(sentence).split()))
-        if any(said == _norm(p) or said.startswith(_norm(p) + " ") for p in phrases):
+        said = _TO_COMPANION_LEAD.sub("", _norm(sentence))
+        if any(said == p or said.startswith(p + " ") for p in phrases):
             return True
     return False
 
@@ -94,6 +95,7 @@ class HardTurnReader:
         self.minimal_tokens |= {"that's", "fine", "good", "okay", "sounds", "it", "is", "was",
                                 "yeah", "thanks", "uh", "um", "mm", "hmm"}
         self.swears = set(vocab.swearing)
+        self.feedback = tuple(_norm(p) for p in vocab.feedback)
         words = sorted((_norm(p).split() for p in vocab.sarcasm), key=len, reverse=True)
         self.sarcasm_re = re.compile(
             r"(?<![\w'])(?:" + "|".join(r"[\s,.!]+".join(map(re.escape, w)) for w in words if w)
@@ -133,7 +135,7 @@ class HardTurnReader:
             flags.add("clarify")
         if has(self.vocab.real_person):
             flags.add("real_person")
-        if n <= 14 and _said_to_companion(raw, self.vocab.feedback):
+        if n <= 14 and _said_to_companion(raw, self.feedback):
             flags.add("feedback")
         if has(self.vocab.off_topic):
             flags.add("off_topic")
