@@ -30,8 +30,9 @@ pytestmark = [pytest.mark.pulse, pytest.mark.slow]
 class Lines:
     """Collect a pipe's lines in the background."""
 
-    def __init__(self, pipe) -> None:
+    def __init__(self, pipe, explain=None) -> None:
         self.lines: list[str] = []
+        self.explain = explain  # more to show when a wait fails (the other pipe, the timeline)
         self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
         self._thread.start()
 
@@ -46,7 +47,8 @@ class Lines:
             if len(found) >= count:
                 return found
             time.sleep(0.05)
-        raise AssertionError(f"no {pattern!r} within {timeout}s; got: {self.lines}")
+        more = self.explain() if self.explain is not None else ""
+        raise AssertionError(f"no {pattern!r} within {timeout}s; got: {self.lines}{more}")
 
 
 def words(text: str) -> list[str]:
@@ -77,9 +79,18 @@ class Talking:
     """
 
     def __init__(self, pulse, tmp_path: Path, *extra: str, **env: str) -> None:
+        self.timeline = tmp_path / "timeline.jsonl"
+        env.setdefault("VOICE_COMPANION_TIMELINE", str(self.timeline))
         self.proc = start_talk(pulse, tmp_path, *extra, **env)
-        self.out, self.err = Lines(self.proc.stdout), Lines(self.proc.stderr)
+        self.out = Lines(self.proc.stdout, self.explain)
+        self.err = Lines(self.proc.stderr, self.explain)
         self.rc: int | None = None
+
+    def explain(self) -> str:
+        """What the program said on stderr and logged on its timeline, for a failed wait."""
+        events = self.timeline.read_text().splitlines()[-40:] if self.timeline.exists() else []
+        return ("\nstderr: " + "\n".join(self.err.lines[-40:])
+                + "\ntimeline:\n" + "\n".join(events))
 
     def __enter__(self) -> Talking:
         self.err.wait_for("Listening", timeout=60)
