@@ -208,23 +208,26 @@ class TalkProcess:
     folder: Path
     args: Sequence[str] = ()
     events: list[dict[str, Any]] = field(default_factory=list)
-    started_wall: float = 0.0
+    started_t: float = 0.0  # monotonic time just before the process was created
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.timeline = self.folder / "timeline.jsonl"
+        # the program appends to its timeline: a kept folder from an earlier run must not mix in
+        self.timeline.unlink(missing_ok=True)
         self.stdout_path = self.folder / "stdout.txt"
         self.stderr_path = self.folder / "stderr.txt"
         self._pos = 0
         self._proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = dict(self.env, PYTHONUNBUFFERED="1", VOICE_COMPANION_TIMELINE=str(self.timeline),
+        env = dict(self.env, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1",
+                   VOICE_COMPANION_TIMELINE=str(self.timeline),
                    VOICE_COMPANION_CONFIG_DIR=str(self.folder / "config"))
         cmd = [sys.executable, "-m", "voice_companion", "talk",
                "--data-dir", str(self.folder / "data"), *self.args]
         with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
-            self.started_wall = time.time()
+            self.started_t = time.monotonic()
             self._proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
 
     @property
@@ -276,8 +279,13 @@ class TalkProcess:
             try:
                 self._proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+                # PYTHONFAULTHANDLER is set: SIGABRT writes every thread's stack to stderr.txt
+                self._proc.send_signal(signal.SIGABRT)
+                try:
+                    self._proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
                 return None
         self.poll_events()
         return self._proc.returncode

@@ -317,7 +317,7 @@ def startup_figures(startups: Sequence[Startup]) -> list[Figure]:
     return [
         Figure("startup_s", "Process start → \"listening\" event", secs(to_listen), "≤ 3 s",
                med <= TARGETS["startup_s"] if med is not None else None, len(to_listen),
-               "wall clock just before Popen to the timeline's listening event"),
+               "monotonic clock just before Popen to the timeline's listening event"),
         Figure("startup_program", "  the program's own startup_s (inside Talk)",
                secs(pick("program_startup_s")), "—", None, len(pick("program_startup_s"))),
         Figure("startup_greeting", "  process start → greeting heard",

@@ -143,7 +143,9 @@ class Session:
         """Start ``talk``; wait for "listening" and for the greeting to be over."""
         since = time.monotonic()
         self.talk.start()
-        started = self.talk.started_wall
+        # the monotonic clock, shared by every process (in some sandboxes a child's wall clock
+        # is hours off its parent's)
+        started = self.talk.started_t
         listening = self.talk.wait_event("listening", timeout=timeout)
         greeting = end = None
         if listening is not None:
@@ -155,12 +157,11 @@ class Session:
                 time.sleep(0.05)
             if greeting is not None:
                 end = self.spk.sound_end(greeting, gap_s=QUIET_S, limit_s=30)
-        to_wall = time.time() - time.monotonic()
         self.startup = Startup(
-            to_listening_s=listening["wall"] - started if listening else None,
+            to_listening_s=listening["t"] - started if listening else None,
             program_startup_s=listening.get("startup_s") if listening else None,
-            to_greeting_s=greeting + to_wall - started if greeting else None,
-            to_live_mic_s=end + to_wall - started if end else None,
+            to_greeting_s=greeting - started if greeting else None,
+            to_live_mic_s=end - started if end else None,
         )
         return self.startup
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -94,6 +95,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(**given)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and a polite kill (SIGTERM) both stop the program the careful way: the
+    conversation is closed and everything said is kept. A shell that starts a program in the
+    background hands it SIGINT ignored, and Python then leaves it ignored, so both are set here
+    (only the main thread may set them: :func:`main` called from elsewhere leaves them alone)."""
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _stop)
+    except ValueError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -101,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     debug = getattr(args, "debug", False) or os.environ.get("VOICE_COMPANION_DEBUG") == "1"
+    _stop_on_signals()
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
     try:
         if args.command == "journal":
