@@ -581,6 +581,31 @@ class _Words:
         return self.starts[first], end
 
 
+class _GateIndex:
+    """Which items of an ordered list (patterns or frames, hundreds of them) may match, found
+    from the gate strings present in a text, without asking every item: each item is filed
+    under the strings one of which it needs (a frame under those of one of its cues)."""
+
+    __slots__ = ("items", "_always", "_by_string")
+
+    def __init__(self, items: list, needs: list[frozenset[str] | None]) -> None:
+        self.items = items  # kept: the index is looked up by the list's id
+        self._always = [i for i, need in enumerate(needs) if need is None]
+        self._by_string: dict[str, list[int]] = {}
+        for i, need in enumerate(needs):
+            for string in need or ():
+                self._by_string.setdefault(string, []).append(i)
+
+    def candidates(self, present: frozenset[str]) -> list:
+        """The items that may match, in their list order."""
+        found = set(self._always)
+        for string in present:
+            ids = self._by_string.get(string)
+            if ids:
+                found.update(ids)
+        return [self.items[i] for i in sorted(found)]
+
+
 class _CompiledFrame:
     """A frame ready to match: its cues, the cues that cancel it, and its window."""
 
@@ -598,6 +623,12 @@ class _CompiledFrame:
 
     def may_match_given(self, present: frozenset[str]) -> bool:
         return all(c.may_match_given(present) for c in self.cues)
+
+    @property
+    def need(self) -> frozenset[str] | None:
+        """Strings one of which the frame needs (its most selective cue's), or None."""
+        needs = [c.need for c in self.cues if c.need is not None]
+        return min(needs, key=len) if needs else None
 
     def match(self, words: _Words) -> Span | None:
         """A stretch of at most ``within`` words holding every cue (disjoint, any order) and
@@ -661,6 +692,7 @@ class _Rules:
         self.heavy = _compile(data.hyperbole.heavy, macros)
         self.hyperbole = [_CompiledFrame(f, macros) for f in data.hyperbole.frames]
         self.gate = True  # False: try every pattern (tests check the gate changes nothing)
+        self._indexes: dict[int, _GateIndex] = {}
         strings: set[str] = set()
         groups = [self.idioms, self.distress, *self.always.values(), *self.conditional.values()]
         groups += [f.cues for frames in self.frames.values() for f in frames]
@@ -692,12 +724,21 @@ class _Rules:
                     found.add(string)
         return frozenset(found)
 
+    def gated(self, items: list, present: frozenset[str]) -> list:
+        """The items of ``items`` (patterns or frames) that may match a text whose gate
+        strings are ``present``, in order; every item when the gate is off."""
+        if not self.gate:
+            return items
+        index = self._indexes.get(id(items))
+        if index is None or index.items is not items:
+            index = self._indexes[id(items)] = _GateIndex(items, [i.need for i in items])
+        return [i for i in index.candidates(present) if i.may_match_given(present)]
+
     def blank_idioms(self, text: str, present: frozenset[str], hyperbole: bool = True) -> str:
         """``text`` with idioms blanked; ``present`` must be :meth:`present` of ``text``.
         With ``hyperbole``, comic exaggeration with a trivial cause is blanked too."""
-        for idiom in self.idioms:
-            if not self.gate or idiom.may_match_given(present):
-                text = idiom.rx.sub(" ~ ", text)
+        for idiom in self.gated(self.idioms, present):
+            text = idiom.rx.sub(" ~ ", text)
         if hyperbole and self.hyperbole:
             text = self._blank_hyperbole(text, present)
         return text
@@ -706,8 +747,7 @@ class _Rules:
         """Each matched phrase blanked, unless a heavy cue is heard elsewhere in the turn (the
         phrase's own words do not count: "better off" is heavy, but not inside "he said he would
         be better off without me")."""
-        frames = [f for f in self.hyperbole if not self.gate or f.may_match_given(present)]
-        for frame in frames:
+        for frame in self.gated(self.hyperbole, present):
             heavy = self.heavy if frame.heavy is None else frame.heavy
             words = _Words(text)
             for span in reversed(frame.anchors(words)):
@@ -720,9 +760,7 @@ class _Rules:
     def first(
         self, patterns: list[_Gated], text: str, present: frozenset[str]
     ) -> tuple[str, re.Match[str]] | None:
-        for p in patterns:
-            if self.gate and not p.may_match_given(present):
-                continue
+        for p in self.gated(patterns, present):
             m = p.rx.search(text)
             if m is not None:
                 return p.source, m
@@ -733,10 +771,8 @@ class _Rules:
         distressed: bool,
     ) -> tuple[str, tuple[int, int], bool] | None:
         """The first frame heard: its name, the characters it covers, whether distress-gated."""
-        for frame in frames:
+        for frame in self.gated(frames, present):
             if frame.distress and not distressed:
-                continue
-            if self.gate and not frame.may_match_given(present):
                 continue
             span = frame.match(words)
             if span is not None:
