@@ -688,6 +688,31 @@ def test_an_obligation_reads_right_inside_a_relative_clause() -> None:
     assert "you feel obliged to tell your sister" in text, text
 
 
+@pytest.mark.parametrize(
+    ("said", "reflected"),
+    [
+        ("My mum thinks I should move out.", "expects you to move out"),
+        ("They said I ought to rest.", "wanted you to rest"),
+        ("I thought I should call her.", "thought it was up to you to call her"),
+    ],
+)
+def test_an_obligation_someone_else_holds_keeps_its_meaning(said: str, reflected: str) -> None:
+    """'My mum thinks I should' is the mum's view: not 'your mum thinks you feel obliged to'."""
+    texts = [ReflectiveEngine(seed=seed).respond(said).text for seed in range(4)]
+    assert any(reflected in t for t in texts), texts
+    assert not any("obliged" in t or "you should" in t.lower() for t in texts), texts
+
+
+def test_a_feeling_expected_of_the_person_is_not_named_as_theirs() -> None:
+    for said in ("My dad told me I should be grateful.",
+                 "I'm supposed to feel excited about the wedding."):
+        reply = ReflectiveEngine(seed=1).respond(said)
+        assert not {"gratitude", "excitement"} & {e.label for e in reply.emotions}, reply
+        assert "sound grateful" not in reply.text and "sound excited" not in reply.text, reply
+    felt = ReflectiveEngine(seed=1).respond("I feel so grateful for my friends.")
+    assert "gratitude" in {e.label for e in felt.emotions}
+
+
 def test_a_turn_cut_off_at_the_end_keeps_its_last_word() -> None:
     # a transcript marks an interrupted speaker with a final dash: the word itself was said
     said = "Different tablets, I don't have the same problem every day-"

@@ -80,6 +80,13 @@ _MODAL_REWRITES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("at", "least"), ()),
     (("just",), ()),
 ]
+# "my mum thinks I should move out": the obligation is the other person's view, not the
+# speaker's feeling ("your mum thinks you feel obliged to" would change its meaning)
+_REPORTED_OBLIGATION = {"thinks": "expects", "think": "expect", "thought": "expected",
+                        "reckons": "expects", "reckon": "expect", "believes": "expects",
+                        "says": "wants", "said": "wanted"}
+_OBLIGATION = (("you", "should"), ("you", "ought", "to"))
+_PAST_THOUGHT = frozenset({"thought", "felt", "knew", "decided", "said"})
 _SIDE_MARKERS = frozenset({"but", "though", "although", "however", "whereas", "except"})
 _SOME_TIMES_RE = re.compile(
     r"(?P<a>(?:some|other|most) (?:moments|days|times|nights|mornings) [^,.;]+?)(?:,| and| but)+ "
@@ -484,6 +491,20 @@ def soften(words: list[str]) -> list[str]:
     low = [w.lower() for w in words]
     i = 0
     while i < len(words):
+        size = next((len(p) for p in _OBLIGATION if tuple(low[i : i + len(p)]) == p), 0)
+        if size and i >= 2 and low[i - 2 : i] == ["told", "you"]:
+            out.append("to")  # "she told you you should" -> "she told you to"
+            i += size
+            continue
+        if size and i >= 2 and low[i - 2] == "you" and low[i - 1] in _PAST_THOUGHT:
+            out.extend(("it", "was", "up", "to", "you", "to"))  # "you thought it was up to you to"
+            i += size
+            continue
+        if size and i >= 2 and low[i - 1] in _REPORTED_OBLIGATION and low[i - 2] != "you":
+            out[-1] = _REPORTED_OBLIGATION[low[i - 1]]  # "he thinks you should" -> "he expects
+            out.extend(("you", "to"))  # you to"
+            i += size
+            continue
         for pattern, replacement in _MODAL_REWRITES:
             if tuple(low[i : i + len(pattern)]) == pattern:
                 out.extend(replacement)

@@ -204,6 +204,8 @@ class Lexicon:
     def _negated(self, toks: list[str], start: int) -> bool:
         if _used_to(toks, start):
             return True  # "I used to love going out": a feeling that is gone now
+        if any(tuple(toks[max(0, start - len(e)):start]) == e for e in _EXPECTED):
+            return True  # "he said I should be grateful": expected of them, not felt
         j = start - 1
         steps = 0
         while j >= 0 and steps < 4:
@@ -409,6 +411,11 @@ _FUNCTION_WORDS = frozenset("a an the to of and it that this really just so very
 
 _PERSON_SUBJECTS = frozenset("i i'm im i've i'd me myself we we're we've us he she they he's "
                              "she's they're".split())
+
+
+# a feeling expected of the person rather than had
+_EXPECTED = (("should", "be"), ("should", "feel"), ("ought", "to", "be"), ("ought", "to", "feel"),
+             ("supposed", "to", "be"), ("supposed", "to", "feel"))
 
 
 def _used_to(toks: list[str], start: int) -> bool:
