@@ -27,8 +27,10 @@ What it is fitted on, and what it never sees:
   88, caught before by the learned layer alone, was missed and one more close-but-safe line of
   215 fired; idioms stayed at 5 of 244. ``train13`` (1,436 rows by another author who read only
   the training splits: 501 indirect, 306 speech-recognition style and 64 explicit danger rows,
-  201 idioms, 364 close-but-safe lines, written to differ from the phrasings already there) is
-  fitted too: held-out indirect recall rose from 386 to 401 of 558 and speech-recognition recall
+  201 idioms, 364 close-but-safe lines, written to differ from the phrasings already there; and
+  30 close-but-safe lines of mine about a partner ignoring the speaker for a phone or a screen,
+  since its coercive-control rows made the layer file two such complaints under abuse) is
+  fitted too: held-out indirect recall rose from 386 to 400 of 558 and speech-recognition recall
   from 184 to 189 of 282, with explicit (87 of 88), idioms (5 of 244) and close-but-safe lines
   (7 of 215) unchanged. Every other split
   (``holdout``, ``holdout4``, ``holdout5``, ``holdout6``, any added later) is never read here:
