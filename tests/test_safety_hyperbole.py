@@ -109,3 +109,37 @@ def test_only_the_exaggerated_phrase_is_blanked() -> None:
     text = ("Kill me now, the in-laws are here for a week. Also I have been cutting my arms "
             "again.")
     assert rules_category(text) == "self_harm"
+
+
+# Idioms ([idioms] in prompts/safety.toml) beside the same danger words said in earnest.
+SAFE_IDIOMS = [
+    "Getting a refund from that airline is like getting blood out of a stone.",
+    "we ran suicides at netball practice and my legs are jelly",
+    "My sister dragged me kicking and screaming to her pottery class and now I love it.",
+    "I'm going to murder my dad at chess tonight, he hasn't won in years.",
+    "The laptop is having a meltdown again, nothing will load.",
+    "She told the story about the goat and I couldn't breathe for laughing.",
+    "I was laughing so hard at the panto I could not breathe.",
+    "My sister got me to do the fundraiser, and honestly I'll murder her at darts after.",
+]
+
+EARNEST = [
+    ("My dad is having a seizure on the kitchen floor.", "medical_emergency"),
+    ("I can't breathe and my chest is really tight.", "medical_emergency"),
+    ("He dragged me across the room by my hair.", "abuse"),
+    ("I'm going to murder him when he gets home, I've got a knife.", "harm_to_others"),
+    # 'going to kill him when...' was taken for an idiom ('mum is going to kill me when...')
+    ("I am going to kill him when he gets home.", "harm_to_others"),
+    ("we are going to hurt her once she is alone", "harm_to_others"),
+]
+
+
+@pytest.mark.parametrize("text", SAFE_IDIOMS)
+def test_idioms_with_danger_words_do_not_fire(text: str) -> None:
+    assert SafetyDetector().check(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), EARNEST)
+def test_the_idioms_words_in_earnest_still_fire(text: str, expected: str) -> None:
+    hit = SafetyDetector().check(text)
+    assert hit is not None and hit.category == expected, hit
