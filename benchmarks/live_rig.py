@@ -32,6 +32,17 @@ LOUD = 10 ** (-50 / 20)  # a sample above -50 dBFS counts as sound
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def wait_or_kill(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``proc`` to end, else kill it; True if it ended."""
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
+
+
 class StampedRecorder:
     """Record one PulseAudio source with ``parec`` and map sample indices to monotonic time.
 
@@ -148,11 +159,7 @@ class StampedRecorder:
     def close(self) -> None:
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGINT)
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            wait_or_kill(self._proc, 5)
         self._thread.join(timeout=2)
 
 
@@ -281,11 +288,7 @@ class TalkProcess:
             except subprocess.TimeoutExpired:
                 # PYTHONFAULTHANDLER is set: SIGABRT writes every thread's stack to stderr.txt
                 self._proc.send_signal(signal.SIGABRT)
-                try:
-                    self._proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait()
+                wait_or_kill(self._proc, 10)
                 return None
         self.poll_events()
         return self._proc.returncode
