@@ -95,6 +95,16 @@ def test_inferred_feelings_are_named_tentatively() -> None:
     assert re.search(tentative, reply.text, re.I)
 
 
+
+@pytest.mark.parametrize("text", ["My manager criticised my report in front of everyone.",
+                                  "my dad laughed at me when I told him"])
+def test_being_criticised_or_laughed_at_is_heard_as_a_hurt(text: str) -> None:
+    reply = reply_to(text)
+    assert reply.acts == ["complex_reflection"]
+    assert re.search(r"\bhurt\b|feeling criticised", reply.text), reply.text
+    assert not reply.text.startswith("Right now")  # no present-tense frame on a past event
+
+
 @pytest.mark.parametrize(
     ("named_turn", "correction", "word"),
     [
