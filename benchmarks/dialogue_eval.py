@@ -10,6 +10,8 @@ Two sets of conversations are fed to a fresh engine each (``create_engine(locale
    ``benchmarks/data/crisis_utterances.csv`` (explicit / indirect / asr / idiom / hard_negative,
    the last being close-but-safe lines; the split says how each row was used: "dev" and "tune"
    rows were tuned on, "holdout*" rows were written later and reported per split);
+   The held-out crisis rows are also scored as tiny.en heard them spoken by espeak-ng
+   (``benchmarks/data/crisis_spoken.csv``, from ``benchmarks/spoken_crisis.py``);
 2. the client utterances of AnnoMI (``../shared/annomi/AnnoMI-full.csv``), session by session.
 
 Each reply's acts are counted twice: as the engine labels them (``Reply.acts``) and as the
@@ -40,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "benchmarks" / "scenarios"
 FEELINGS = ROOT / "benchmarks" / "data" / "feeling_statements.csv"
 CRISIS = ROOT / "benchmarks" / "data" / "crisis_utterances.csv"
+# the same rows spoken by espeak-ng and transcribed by tiny.en (benchmarks/spoken_crisis.py)
+SPOKEN = ROOT / "benchmarks" / "data" / "crisis_spoken.csv"
 ANNOMI = ROOT.parent / "shared" / "annomi" / "AnnoMI-full.csv"
 
 SAFETY_CATEGORIES = (
@@ -139,7 +143,36 @@ CRISIS_SPLIT_LABELS = {
     "train9": "train9, the learned layer's training data; rules tuned on its misses",
     "train10": "train10, warning-sign rows the rules were tuned on",
     "train11": "train11, safe emotional talk for the learned layer",
+    "train14": "train14, safe laments for the learned layer",
 }
+
+
+# The spoken rows are reported in two groups: those of the splits the learned layer was fitted on
+# (its stored ``crisis_splits``), and the rest, never fitted on: the honest figure for what a
+# person says aloud.
+SPOKEN_FITTED = "spoken, fitted on"
+SPOKEN_HELD_OUT = "spoken, never fitted on"
+CRISIS_SPLIT_ORDER.update({SPOKEN_HELD_OUT: 20, SPOKEN_FITTED: 21})
+CRISIS_SPLIT_LABELS.update({
+    SPOKEN_HELD_OUT: "held-out rows spoken by espeak-ng, as tiny.en heard them",
+    SPOKEN_FITTED: "training rows spoken by espeak-ng, as tiny.en heard them",
+})
+
+
+def load_spoken_crisis(path: Path = SPOKEN) -> list[dict[str, str]]:
+    """The spoken rows, each with its split replaced by :data:`SPOKEN_HELD_OUT` or
+    :data:`SPOKEN_FITTED` (by the splits the shipped learned layer names as fitted on)."""
+    if not path.is_file():
+        return []
+    from voice_companion.dialogue.safety import HEAD_FILE, SafetyHead
+
+    try:
+        fitted = set(SafetyHead.load(HEAD_FILE).info.get("crisis_splits", []))
+    except Exception:  # no head: nothing was fitted on
+        fitted = set()
+    with path.open(newline="") as fh:
+        return [{**row, "split": SPOKEN_FITTED if row["split"] in fitted else SPOKEN_HELD_OUT}
+                for row in csv.DictReader(fh)]
 
 
 def _split_label(split: str) -> str:
@@ -955,6 +988,8 @@ def run_all(
 
     crisis_rows = load_crisis_utterances()
     result["crisis"] = crisis_rates(crisis_rows, detect)
+    spoken = crisis_rates(load_spoken_crisis(), detect)
+    result["crisis"].update({k: v for k, v in spoken.items() if not k.startswith("all/")})
     from voice_companion.dialogue.safety import classifier_available
 
     if not classifier_available():

@@ -32,9 +32,19 @@ What it is fitted on, and what it never sees:
   since its coercive-control rows made the layer file two such complaints under abuse) is
   fitted too: held-out indirect recall rose from 386 to 400 of 558 and speech-recognition recall
   from 184 to 189 of 282, with explicit (87 of 88), idioms (5 of 244) and close-but-safe lines
-  (7 of 215) unchanged. Every other split
+  (7 of 215) unchanged. ``train14`` is 30 close-but-safe laments of mine ("why can't anything
+  go my way for once?"), after the fit with spoken rows (below) gave "Why can't I just be happy
+  for once?" the suicide reply. Every other split
   (``holdout``, ``holdout4``, ``holdout5``, ``holdout6``, any added later) is never read here:
   they are the honest test, scored by ``benchmarks/dialogue_eval.py``.
+* The danger rows of those splits as tiny.en heard them spoken by espeak-ng
+  (``benchmarks/data/crisis_spoken.csv``, made by ``benchmarks/spoken_crisis.py``; so far half
+  of them, ``--shard 0/4`` and ``1/4``, for the time it takes), each in the fold of its
+  written row, except those heard with more than :data:`MAX_SPOKEN_WER` of their words
+  wrong. The companion reads what Whisper heard, and on held-out rows spoken the same way the
+  layer fitted on written rows alone caught far less than on the written rows (indirect 327 of
+  558 against 400). They teach the regressions and the first stage; the prototypes stay
+  written rows.
 * Negatives from other authors: the client utterances of AnnoMI (real counselling talk, much of
   it sad), each utterance once, minus the few that really speak of suicide or self-harm
   (:data:`ANNOMI_REAL_MENTIONS`, checked by eye). Only the fitted weights are stored, never text.
@@ -77,6 +87,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from spoken_crisis import load_spoken  # noqa: E402
+
 from voice_companion.dialogue import embedding  # noqa: E402
 from voice_companion.dialogue.safety import (  # noqa: E402
     CATEGORIES,
@@ -88,12 +100,13 @@ from voice_companion.dialogue.safety import (  # noqa: E402
     _rules,
     _terms,
     classifier_inputs,
+    normalise,
 )
 
 CRISIS = ROOT / "benchmarks" / "data" / "crisis_utterances.csv"
 ANNOMI = ROOT.parent / "shared" / "annomi" / "AnnoMI-full.csv"
 TRAIN_SPLITS = ("dev", "tune", "holdout2", "holdout3", "train6", "train7", "train9", "train11",
-                "train12", "train13")
+                "train12", "train13", "train14")
 # never read, like any split added later: only TRAIN_SPLITS are
 NEVER_READ = ("holdout", "holdout4", "holdout5", "holdout6")
 # AnnoMI client turns that really speak of suicide or self-harm (read by eye): two whole
@@ -112,6 +125,18 @@ GATE_LAMBDA = 1e-4
 GATE_MIN_COUNT = 2
 GATE_STEPS = 300
 FOLDS = 5
+SPOKEN_PREFIX = "spoken "  # the kind of a spoken row: "spoken indirect", "spoken idiom"...
+MAX_SPOKEN_WER = 0.5  # a danger row heard with more of its words wrong is not fitted on
+
+
+def heard_badly(written: str, heard: str) -> bool:
+    """Whether tiny.en lost more than :data:`MAX_SPOKEN_WER` of the words of ``written``."""
+    import jiwer
+
+    def norm(text: str) -> str:
+        return " ".join(normalise(text).split()) or "-"
+
+    return jiwer.wer(norm(written), norm(heard)) > MAX_SPOKEN_WER
 
 
 @dataclass
@@ -127,6 +152,7 @@ class Turn:
     rules_fire: bool
     distress: bool  # the rules heard distress (a "means" verdict of the model needs it)
     words: int  # words in ``chunks`` (too few: the detector leaves the turn to the rules)
+    spoken: bool = False  # what tiny.en heard of a row spoken by espeak-ng (spoken_crisis.py)
 
 
 def _fold(key: str) -> int:
@@ -164,17 +190,30 @@ def load_turns(annomi: Path) -> tuple[list[Turn], list[str]]:
         rows = [r for r in csv.DictReader(fh) if r["split"] in TRAIN_SPLITS]
     assert not {r["split"] for r in rows} & set(NEVER_READ)
     assert {r["split"] for r in rows} <= set(TRAIN_SPLITS)
-    for row in rows:
-        text = row["text"]
+    def add(text: str, kind: str, category: str, fold: int, spoken: bool = False) -> None:
         inputs = classifier_inputs(text)
         chunks = ids(inputs)
         whole = _clean(rules, text)
-        if row["category"] != "none":
+        if category != "none":
             train = ids([whole]) if whole else []
         else:
             train = ids(list(dict.fromkeys(classifier_inputs(text, None) + [whole])))
-        turns.append(Turn("crisis", row["kind"], row["category"], _fold(text), chunks, train,
-                          *_rules_verdict(text), _words(inputs)))
+        turns.append(Turn("crisis", kind, category, fold, chunks, train, *_rules_verdict(text),
+                          _words(inputs), spoken))
+
+    for row in rows:
+        add(row["text"], row["kind"], row["category"], _fold(row["text"]))
+    # The same rows as tiny.en heard them spoken, in the fold of the row they came from; a
+    # danger row heard so badly that most of its words are gone is left out (its meaning is
+    # gone too: "I've had enough of life" heard as "I'm having a fun life").
+    with CRISIS.open(newline="") as fh:
+        written = [r["text"] for r in csv.DictReader(fh)]
+    for row in load_spoken(set(TRAIN_SPLITS)):
+        source = written[int(row["row"])]
+        if row["category"] != "none" and heard_badly(source, row["text"]):
+            continue
+        if row["text"].strip():
+            add(row["text"], SPOKEN_PREFIX + row["kind"], row["category"], _fold(source), True)
     seen: set[tuple[str, str]] = set()
     with annomi.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -250,28 +289,32 @@ def kmeans(x: np.ndarray, k: int, iterations: int = 25, seed: int = 0) -> np.nda
 
 
 def _examples(turns: Sequence[Turn]) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray,
-                                               np.ndarray]:
-    """The fit's examples: table rows, danger or not, group, category, and weights (danger
-    rows weigh half; idioms, close-but-safe lines and AnnoMI share the other half)."""
-    rows, labels, groups, categories = [], [], [], []
+                                               np.ndarray, np.ndarray]:
+    """The fit's examples: table rows, danger or not, group, category, weights (danger rows
+    weigh half; idioms, close-but-safe lines and AnnoMI share the other half; a spoken row
+    counts in the group of its written kind), and whether each is a spoken row."""
+    rows, labels, groups, categories, spoken = [], [], [], [], []
     for t in turns:
         for i in t.train:
             rows.append(i)
             labels.append(t.category != "none")
-            groups.append("danger" if t.category != "none" else t.kind)
+            groups.append("danger" if t.category != "none"
+                          else t.kind.removeprefix(SPOKEN_PREFIX))
             categories.append(t.category)
+            spoken.append(t.spoken)
     group = np.array(groups)
     safe_groups = sorted(set(groups) - {"danger"})
     weight = np.array([0.5 / np.sum(group == g) if g == "danger"
                        else 0.5 / (len(safe_groups) * np.sum(group == g)) for g in groups])
-    return rows, np.array(labels, dtype=float), group, np.array(categories), weight * len(rows)
+    return (rows, np.array(labels, dtype=float), group, np.array(categories),
+            weight * len(rows), np.array(spoken, dtype=bool))
 
 
 def fit_gate(texts: Sequence[str], turns: Sequence[Turn]) -> tuple[tuple[str, ...], np.ndarray,
                                                                      float]:
     """The first stage: a logistic regression over words and word pairs seen at least
     :data:`GATE_MIN_COUNT` times, by gradient descent (Adam, :data:`GATE_STEPS` steps)."""
-    rows, y, _, _, weight = _examples(turns)
+    rows, y, _, _, weight, _ = _examples(turns)
     weight = weight / weight.sum()
     bags = [_terms(texts[i]) for i in rows]
     counts = Counter(term for bag in bags for term in bag)
@@ -298,7 +341,7 @@ def fit_head(vectors: np.ndarray, texts: Sequence[str], turns: Sequence[Turn], l
              threshold: float = 0.5, gate_threshold: float = 0.0,
              info: dict | None = None) -> SafetyHead:
     """The first stage, the regressions and the prototypes, fitted on ``turns``."""
-    rows, y, group, cats, weight = _examples(turns)
+    rows, y, group, cats, weight, spoken = _examples(turns)
     x = vectors[rows].astype(np.float64)
     heads = []
     for name in CATEGORIES:
@@ -308,7 +351,8 @@ def fit_head(vectors: np.ndarray, texts: Sequence[str], turns: Sequence[Turn], l
         w[target == 1] *= w[target == 0].sum() / w[target == 1].sum()
         heads.append(fit_logistic(x[keep], target, w, lam))
     idx = np.array(rows)
-    labelled_safe = vectors[idx[np.isin(group, ["idiom", "hard_negative"])]]
+    # the prototypes are written rows only: the spoken ones teach the regressions
+    labelled_safe = vectors[idx[np.isin(group, ["idiom", "hard_negative"]) & ~spoken]]
     safe = np.vstack([labelled_safe, kmeans(vectors[idx[group == "annomi"]], CENTROIDS)])
     terms, gate_weights, gate_bias = fit_gate(texts, turns)
     return SafetyHead(
@@ -316,7 +360,7 @@ def fit_head(vectors: np.ndarray, texts: Sequence[str], turns: Sequence[Turn], l
         bias=np.array([b for _, b in heads], dtype=np.float32),
         categories=CATEGORIES,
         # Rounded as stored, so that cross-validation scores what will be shipped.
-        danger=vectors[idx[y == 1]].astype(np.float16).astype(np.float32),
+        danger=vectors[idx[(y == 1) & ~spoken]].astype(np.float16).astype(np.float32),
         safe=safe.astype(np.float16).astype(np.float32),
         k=NEAREST, slope=SLOPE, mix=MIX, threshold=threshold,
         gate_terms=terms, gate_weights=gate_weights, gate_bias=gate_bias,
@@ -433,10 +477,15 @@ def main(argv: list[str] | None = None) -> int:
         "never_seen": _other_splits(),
         "annomi": "client utterances, each once, minus ANNOMI_REAL_* of the fit script; "
                   f"stored only as {CENTROIDS} cluster centres and word weights",
-        "turns": {"danger": sum(t.category != "none" for t in turns),
+        "turns": {"danger": sum(t.category != "none" and not t.spoken for t in turns),
                   "crisis_safe": sum(t.source == "crisis" and t.category == "none"
-                                     for t in turns),
-                  "annomi": sum(t.source == "annomi" for t in turns)},
+                                     and not t.spoken for t in turns),
+                  "annomi": sum(t.source == "annomi" for t in turns),
+                  "spoken_danger": sum(t.category != "none" and t.spoken for t in turns),
+                  "spoken_safe": sum(t.category == "none" and t.spoken for t in turns)},
+        "spoken": "benchmarks/data/crisis_spoken.csv, the rows of crisis_splits (danger rows "
+                  f"heard with at most {MAX_SPOKEN_WER:.0%} of their words wrong); in the "
+                  "regressions and the first stage, not among the prototypes",
         "examples": sum(len(t.train) for t in turns),
         "lambda": lam,
         "threshold_rule": dict(MAX_FALSE_ALARMS),

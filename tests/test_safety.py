@@ -168,6 +168,10 @@ ASR_REWORDED = [
     ("i just wanna go to sleep and not wake of", "suicide"),
     ("im gonna jump of a bridge", "suicide"),
     ("i feel like nothing how high is the bridge on the motorway", "means"),
+    # what tiny.en really heard of espeak-ng saying a training row (benchmarks/spoken_crisis.py)
+    ("I'm going to take every bill in the house.", "suicide"),
+    ("I want to take all my bills and our wake-up.", "suicide"),
+    ("I'm going to jump off the ridge after work today.", "suicide"),
 ]
 
 
@@ -313,6 +317,9 @@ def test_normalisation_fixes_more_speech_recognition_slips() -> None:
     assert normalise("tired of being a live") == "tired of being alive"
     assert normalise("be a life coach") == "be a life coach"
     assert normalise("wrote good buy letters") == "wrote goodbye letters"
+    assert normalise("I took a handful of bills") == "i took a handful of pills"
+    assert normalise("I have to take care of the bills") == "i have to take care of the bills"
+    assert normalise("I paid all the bills today") == "i paid all the bills today"
     assert normalise("jump of the bridge") == "jump off the bridge"
     assert normalise("i dont want to be here any moor") == "i do not want to be here anymore"
     assert normalise("pain less ways") == "painless ways"
