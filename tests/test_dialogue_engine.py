@@ -779,3 +779,10 @@ def test_an_effort_kept_up_is_affirmed_after_a_plain_reflection() -> None:
         reply = ReflectiveEngine(seed=seed).respond("I've been practising every day for a month.")
         assert "affirmation" in reply.acts, reply.text
         assert not any(len(t) > 12 and t in reply.text for t in tails), reply.text
+
+
+def test_the_persons_own_part_is_reflected_before_what_someone_of_theirs_did() -> None:
+    reply = reply_to("My sister handled everything and I just froze.")
+    assert "froze" in reply.text, reply.text
+    # one clause about someone of theirs is still reflected
+    assert "your sister" in reply_to("My sister handled everything at the funeral.").text.lower()

@@ -399,7 +399,9 @@ class Analyser:
         if low[:2] in (["it's", "that"], ["it's", "more"], ["it", "was"]) and clause.sentence:
             score += 1.0
         if first in _FIRST_PERSON:
-            score += 3.0
+            # "my sister handled everything": the person's own part ("and I just froze") says
+            # more about them than what someone of theirs did
+            score += 1.5 if first in {"my", "our"} else 3.0
         elif first in _SUBJECT_START or self.is_name(words[lead]):
             score += 1.0
         else:
