@@ -15,7 +15,11 @@ either side, and transcribed by the companion's own :class:`~voice_companion.tra
 
 espeak-ng's voice is harder for tiny.en than most people's, so these transcripts are harsher than
 a typical conversation: a stress test, not a sample of real users. ``fit_safety_head.py`` fits on
-the transcripts of training rows; ``dialogue_eval.py`` scores the held-out ones in aggregate.
+the transcripts of the training splits' danger rows (their safe rows are spoken too, and scored,
+but fitting on them lowered recall); ``dialogue_eval.py`` scores the held-out ones. The file
+holds every row of the held-out and training splits: held-out rows with Whisper's beam of 5, as
+the live loop hears, and training rows with a beam of 1, for speed (regenerate them with the
+splits and beam of the rows you change, then ``--merge``).
 """
 
 from __future__ import annotations
