@@ -78,3 +78,19 @@ def test_templates_are_not_reused_within_the_window() -> None:
     assert book.pick("p", {"x": "1"}, 2) is None
     assert book.pick("p", {"x": "1"}, 2, stale_ok=True) is not None
     assert book.pick("p", {"x": "1"}, WINDOW).template_id == first.template_id
+
+
+def test_every_question_template_is_heard_as_open_by_the_coder() -> None:
+    """MITI counts "How long has it been like this?" as closed (it asks for one fact): the
+    engine's questions must be open to the independent coder too, whatever fills them."""
+    from collections import defaultdict
+
+    from voice_companion.dialogue.coder import code_utterance
+
+    fill = defaultdict(lambda: "the move", feel="low", clause="you feel stuck",
+                       person="your sister", earlier="you felt stuck")
+    for name, templates in engine_wording().pools().items():
+        if name.startswith("questions."):
+            for template in templates:
+                text = template.format_map(fill)
+                assert code_utterance(text).question == "open", (name, text)
