@@ -786,3 +786,9 @@ def test_the_persons_own_part_is_reflected_before_what_someone_of_theirs_did() -
     assert "froze" in reply.text, reply.text
     # one clause about someone of theirs is still reflected
     assert "your sister" in reply_to("My sister handled everything at the funeral.").text.lower()
+
+
+def test_a_phrase_broken_off_is_not_said_back_as_a_statement() -> None:
+    # an AnnoMI client turn: the reply "On a scale of 1 to 10, then." asks a scaling question
+    reply = reply_to("Um, on a scale of 1 to 10-")
+    assert "scale" not in reply.text.lower(), reply.text

@@ -329,7 +329,9 @@ class Analyser:
                         break
             else:
                 turn.clause_nf = turn.clause
-        if not scored and len(turn.words) <= 12 and "question" not in turn.flags:
+        # a phrase broken off ("Um, on a scale of 1 to 10-") is not said back as a statement
+        cut_off = turn.raw.rstrip().endswith(("-", "\u2013", "\u2014"))
+        if not scored and len(turn.words) <= 12 and "question" not in turn.flags and not cut_off:
             words: list[str] = []
             for part in turn.clauses:
                 piece = self.decap(strip_discourse(part.words))
