@@ -98,7 +98,7 @@ def test_every_question_template_is_heard_as_open_by_the_coder() -> None:
 
 def test_a_you_frame_is_not_put_before_a_you_clause() -> None:
     book = TemplateBook({"p": ["For you, {clause}.", "So for you, {clause}.", "So {clause}."]},
-                        ["you should"], seed=3)
+                        engine_wording().vocab.banned, seed=3)
     picks = {book.pick("p", {"clause": "you froze"}, 0).text for _ in range(6)}
     assert picks == {"So you froze."}
     assert book.pick("p", {"clause": "it was hard"}, 0) is not None

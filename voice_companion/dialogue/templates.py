@@ -15,9 +15,6 @@ _STATING = re.compile(
     r"|leaves you|makes you|made you|and still)\s+(?:\w+\s+)?\{feel\w*\}"
 )
 
-# A frame about "you" before a clause that starts with "you" again: "For you, you froze."
-_DOUBLED_YOU = re.compile(r"(?i)\bfor you, you\b")
-
 
 @dataclass(frozen=True)
 class Pick:
@@ -78,7 +75,7 @@ class TemplateBook:
         stale.sort(key=lambda i: self.last_used.get(f"{pool}.{i}", -10**6))
         for i in fresh + (stale if stale_ok else []):
             text = templates[i].format_map(values)
-            if self.is_banned(text) or _DOUBLED_YOU.search(text):
+            if self.is_banned(text):
                 continue
             return Pick(text, f"{pool}.{i}")
         return None
