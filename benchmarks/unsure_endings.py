@@ -1,6 +1,8 @@
 """Does a pause end the turn? Whisper's doubt about the last words, short window against full.
 
-Run ``python benchmarks/unsure_endings.py`` (about two minutes; ``--json`` for machine output).
+Run ``python benchmarks/unsure_endings.py`` (about two minutes; ``--json`` for machine output;
+``--variants 4`` also judges each clip three more times, shifted, louder or quieter, and passed
+through 44.1 kHz and back with a little noise, as a microphone path would: about eight minutes).
 
 At a pause the live loop transcribes the turn so far with a short encoder window and, when the
 ending sounds unsure, may look again with Whisper's full 30 s window
@@ -92,6 +94,25 @@ def clips() -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+# (samples of silence put before the clip, gain) for each variant after the first
+_VARIANTS = ((160, 0.8), (333, 1.2), (77, 0.6))
+
+
+def variant(audio: np.ndarray, k: int) -> np.ndarray:
+    """The clip itself (``k`` 0), or a copy shifted, scaled, taken through 44.1 kHz by linear
+    interpolation and back, with noise at about -70 dBFS: the same words, other samples."""
+    if k == 0:
+        return audio
+    shift, gain = _VARIANTS[(k - 1) % len(_VARIANTS)]
+    x = np.concatenate([np.zeros(shift, np.float32), audio]) * gain
+    t = np.arange(x.size) / 16000
+    up_t = np.arange(0, t[-1], 1 / 44100)
+    up = np.interp(up_t, t, x)
+    down = np.interp(np.arange(0, up_t[-1], 1 / 16000), up_t, up)
+    down += np.random.default_rng(k).normal(0, 3e-4, down.size)
+    return down.astype(np.float32)
+
+
 def at_last_pause(audio: np.ndarray) -> np.ndarray:
     """The turn audio the live loop hands Whisper at the clip's last pause (the clip itself if
     the segmenter heard no pause)."""
@@ -134,19 +155,23 @@ def rules(short: Transcript, full: Transcript, audio: np.ndarray
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--variants", type=int, default=1, choices=range(1, 5),
+                        help="judge each clip this many ways (1: as it is)")
     args = parser.parse_args()
     console = Console(stderr=args.json, width=140)
     transcriber = Transcriber("tiny.en")
     results = []
-    for kind, name, clip in clips():
-        audio = at_last_pause(clip)
-        short = transcriber.transcribe(audio)
-        full = transcriber.transcribe(audio, full_window=True)
-        results.append((kind, name, short, full, audio))
-        console.print(f"[dim]{kind:10s} {name[:50]:50s} short {short.last_word_prob:.2f}/"
-                      f"{short.last_two_prob:.2f} '{short.text[-35:]}' | full "
-                      f"{full.last_word_prob:.2f}/{full.last_two_prob:.2f} "
-                      f"'{full.text[-35:]}'[/]")
+    for kind, base, whole in clips():
+        for k in range(args.variants):
+            name = base if k == 0 else f"{base} (variant {k})"
+            audio = at_last_pause(variant(whole, k))
+            short = transcriber.transcribe(audio)
+            full = transcriber.transcribe(audio, full_window=True)
+            results.append((kind, name, short, full, audio))
+            console.print(f"[dim]{kind:10s} {name[:50]:50s} short {short.last_word_prob:.2f}/"
+                          f"{short.last_two_prob:.2f} '{short.text[-35:]}' | full "
+                          f"{full.last_word_prob:.2f}/{full.last_two_prob:.2f} "
+                          f"'{full.text[-35:]}'[/]")
     summary = {}
     for rule in rules(*results[0][2:]):
         held = [n for k, n, s, f, a in results if k == "complete" and rules(s, f, a)[rule][0]]

@@ -11,6 +11,8 @@ from voice_companion.completeness import is_unfinished, load_completeness
 from voice_companion.errors import PromptsError
 
 UNFINISHED = [
+    "I was happier than",
+    "the way I",
     # from the issue
     "I went to see my mother and then I",
     "because",
@@ -70,6 +72,9 @@ UNFINISHED = [
 ]
 
 FINISHED = [
+    # real speech (../shared/speech) and a fixture, held for the long wait before
+    "It would have been made still more respectable than he was.",
+    "I miss the way things used to be.",
     # from the issue
     "I had a rough day.",
     "I'm tired.",
