@@ -792,3 +792,41 @@ def test_a_phrase_broken_off_is_not_said_back_as_a_statement() -> None:
     # an AnnoMI client turn: the reply "On a scale of 1 to 10, then." asks a scaling question
     reply = reply_to("Um, on a scale of 1 to 10-")
     assert "scale" not in reply.text.lower(), reply.text
+
+
+@pytest.mark.parametrize(
+    ("said", "never"),
+    [
+        # AnnoMI client turns whose replies said these back
+        ("Okay, I'll make an appointment and I'll start dancing right away, doc.", "doc"),
+        ("Um, I can't argue with a medical professional, Mark, because I know nothing.", "mark"),
+        ("Well, he's-he thinks it's all in my head.", "he's-he"),
+        ("I have a friend who, uh, does it and she just raves about it.", "who,"),
+        ("I went to the shop, you know.", ", ."),
+    ],
+)
+def test_what_is_said_back_leaves_out_names_called_stutters_and_fillers(said: str,
+                                                                         never: str) -> None:
+    for _ in range(5):  # templates are chosen at random
+        reply = reply_to(said)
+        assert never not in reply.text.lower(), reply.text
+
+
+def test_a_habit_or_free_time_is_not_a_feeling() -> None:
+    # "used to" and "free time" were said back as "You're really used, and free as well."
+    for said in ("I had more free time than I have now, so I used to go to the gym.",
+                 "I was used to it."):
+        reply = reply_to(said)
+        assert not reply.emotions, (reply.text, reply.emotions)
+        assert "used," not in reply.text and "feeling used" not in reply.text, reply.text
+        assert "free" not in reply.text or "free time" in reply.text, reply.text
+    assert {e.label for e in reply_to("I feel used.").emotions} == {"anger"}
+    assert {e.label for e in reply_to("I feel free.").emotions} == {"joy"}
+
+
+def test_a_short_answer_is_not_taken_for_someone_named() -> None:
+    # "Pretty good." was reflected as a clause with "Pretty" as its subject:
+    # "It sounds like Pretty good, and you're glad about it."
+    for _ in range(5):
+        reply = reply_to("Pretty good.")
+        assert not re.search(r"[a-z,] Pretty", reply.text), reply.text

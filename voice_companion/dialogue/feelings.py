@@ -162,6 +162,10 @@ class Lexicon:
                 and not (start == 0 or toks[start - 1] in _SENTENCE_EDGE))
 
     def _framed(self, toks: list[str], start: int, end: int) -> bool:
+        if toks[start:end] == ["used"] and toks[end:end + 1] == ["to"]:
+            return False  # "I used to go", "I was used to it": a habit, not feeling used
+        if end - start == 1 and toks[end:end + 1] in (["time"], ["times"]):
+            return False  # "a little more free time", "good times": the time, not the person
         if (end < len(toks) and end - start == 1 and toks[end] in _SPATIAL_AFTER
                 and toks[start] in _SPATIAL_WORDS):
             return False  # "down at the pub", "low on petrol"; "invisible at work" is a feeling

@@ -29,6 +29,8 @@ _FILLER_RE = re.compile(
     re.I,
 )
 _STUTTER_RE = re.compile(r"(?<![\w'])(\w+)(?:(?:-+\s*|,?\s+)\1\b)+", re.I)
+# a contraction started again without it: "he's-he thinks" is "he thinks"
+_CONTRACTION_STUTTER_RE = re.compile(r"(?<![\w'])(\w+)'\w+-+\s*(?=\1\b)", re.I)
 _PHRASE_STUTTER_RE = re.compile(r"(?<![\w'])((?:[\w']+\s+){1,2}[\w']+)(?:-+|,)?\s+\1(?![\w'])",
                                 re.I)
 _ASIDE_RE = re.compile(r"(?:^|(?<=[,.;]))\s*(?:i don't know|i guess|i suppose|i mean),\s*", re.I)
@@ -39,6 +41,9 @@ _LIKE_FILLER_RE = re.compile(
 # was usually finished and the speaker interrupted ("...every day-"), so only the dash goes
 _FRAGMENT_RE = re.compile(r"\b\w{1,12}-{1,3}(?=\s+\S)")
 _END_DASH_RE = re.compile(r"(?<=\w)[-\u2013\u2014]+\s*$")
+# a filler set off by commas on both sides ("a friend who, uh, does it"): both commas go with it
+_COMMA_FILLER_RE = re.compile(
+    r",\s*(?:u+m+|u+h+|e+r+m+|e+r|a+h+|h+m+)\s*,(?=\s*[a-z])(?!\s*(?:you know|i mean|like)\b)")
 _BRACKETS_RE = re.compile(r"[\[(][^\])]{0,40}[\])]")
 _YOU_KNOW_RE = re.compile(
     r"(?:(?<=^)|(?<=[,.;!?]))\s*you know,?|,\s*you know(?=\s*(?:[,.;!?]|$))"
@@ -110,7 +115,10 @@ COMMON_STARTS = frozenset(
     first second third yesterday today tonight tomorrow lately recently apparently obviously
     luckily sadly hopefully finally eventually suddenly anyway besides plus also still even
     especially work school home life things stuff people family money another other whatever
-    whenever wherever once since after before during until sure yeah okay oh wow well""".split()
+    whenever wherever once since after before during until sure yeah okay oh wow well
+    pretty quite fairly kind sort good great fine bad not maybe probably definitely actually
+    honestly basically really just exactly absolutely totally certainly possibly perhaps almost
+    never always no yes right true much more less better worse""".split()
 )
 FUNCTION_WORDS = frozenset(
     """a an the and or but so if then than that this these those it its it's i i'm i've i'd
@@ -129,10 +137,12 @@ def clean(text: object) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = _BRACKETS_RE.sub(" ", text)
     text = _PHRASE_STUTTER_RE.sub(r"\1", text)
+    text = _CONTRACTION_STUTTER_RE.sub("", text)
     text = _STUTTER_RE.sub(r"\1", text)
     text = re.sub(r"(\w)-{2,}\s*", r"\1, ", text)
     text = _FRAGMENT_RE.sub(",", text)
     text = _END_DASH_RE.sub("", text)
+    text = _COMMA_FILLER_RE.sub(" ", text)
     text = _FILLER_RE.sub(" ", text)
     text = _YOU_KNOW_RE.sub(",", text)
     text = _LIKE_RE.sub(",", text)
@@ -141,6 +151,7 @@ def clean(text: object) -> str:
     text = re.sub(r"^[\s,.;:-]+", "", text)
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
     text = re.sub(r"\s+([,.;!?])", r"\1", text)
+    text = re.sub(r",+([.;!?])", r"\1", text)  # "the shop, you know." left "the shop,."
     text = re.sub(r"([,;])(?=[^\s])", r"\1 ", text)
     words = []
     for word in _SPACES_RE.sub(" ", text).strip().split(" "):
@@ -279,6 +290,7 @@ def strip_discourse(words: list[str]) -> list[str]:
 
 
 _PREPOSITIONS = frozenset("about to with for at on in of from into".split())
+_VOCATIVES = frozenset("doc doctor sir ma'am mate man dude buddy love honey".split())
 _DANGLING = frozenset(
     "a an the and or but so to of in on at by for with about my your our their his "
     "which who when if because as i we they he she than "
@@ -312,6 +324,11 @@ def trim_clause(words: list[str], max_words: int = 14) -> list[str] | None:
             return None
         words = words[:cut]
     keep_preposition = any(w.lower() in {"what", "who", "which", "where"} for w in words)
+    # someone spoken to, at the end: "I can't argue with a professional, Mark", "right away, doc"
+    if len(words) > 3 and words[-2] == "," and (
+            words[-1].lower() in _VOCATIVES
+            or (words[-1][:1].isupper() and words[-1] != "I" and "'" not in words[-1])):
+        words = words[:-2]
     while words and (words[-1] == "," or (words[-1].lower() in _DANGLING and not (
             keep_preposition and words[-1].lower() in _PREPOSITIONS))):
         words = words[:-1]
