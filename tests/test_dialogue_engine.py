@@ -803,6 +803,9 @@ def test_a_phrase_broken_off_is_not_said_back_as_a_statement() -> None:
         ("Well, he's-he thinks it's all in my head.", "he's-he"),
         ("I have a friend who, uh, does it and she just raves about it.", "who,"),
         ("I went to the shop, you know.", ", ."),
+        ("-'cause-'cause like I found something in myself or something that was missing.",
+         "cause cause"),
+        ("Uh, I guess it's okay. I mean, I just I want her to be healthy and safe.", "you you"),
     ],
 )
 def test_what_is_said_back_leaves_out_names_called_stutters_and_fillers(said: str,
@@ -830,3 +833,15 @@ def test_a_short_answer_is_not_taken_for_someone_named() -> None:
     for _ in range(5):
         reply = reply_to("Pretty good.")
         assert not re.search(r"[a-z,] Pretty", reply.text), reply.text
+
+
+def test_sick_of_something_is_remembered_as_fed_up_not_as_being_ill() -> None:
+    # AnnoMI: after "I'm fucking sick of cafes." and a few "Yeah."s the engine said
+    # "You're sick, and it's wearing on you."
+    for _ in range(3):
+        engine = ReflectiveEngine()
+        replies = [engine.respond(said).text for said in (
+            "I want that to be my job. I'm sick of cafes.", "Yeah.", "I'd like it to be, yeah.",
+            "Yeah.", "Mm-hmm.", "Yeah.")]
+        for text in replies[1:]:
+            assert not re.search(r"\b(being|feeling|you're) sick\b", text, re.I), replies

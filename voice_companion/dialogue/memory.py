@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from voice_companion.dialogue.analysis import Turn
 from voice_companion.dialogue.base import PastThread
+from voice_companion.dialogue.feelings import lexicon
 from voice_companion.dialogue.pronouns import swap_words
 from voice_companion.dialogue.text import STOPWORDS, content_words, words_only
 
@@ -142,6 +143,9 @@ def core_feeling(turn: Turn) -> str | None:
     if hit is None:
         return None
     words = hit.surface.split()
+    # said back another way ("sick of" as "fed up"): without its "of" it would mean something
+    # else ("sick")
+    words = lexicon().reflect_as.get(tuple(words), words)
     while words and words[-1] in _TRAILING_PREPOSITIONS:
         words.pop()
     return " ".join(swap_words(words)) if words else None

@@ -30,6 +30,8 @@ _FILLER_RE = re.compile(
 )
 _STUTTER_RE = re.compile(r"(?<![\w'])(\w+)(?:(?:-+\s*|,?\s+)\1\b)+", re.I)
 # a contraction started again without it: "he's-he thinks" is "he thinks"
+# a word with a leading apostrophe started again: "'cause-'cause like"
+_APOSTROPHE_STUTTER_RE = re.compile(r"(?<![\w'])('\w+)(?:-+\s*\1\b)+", re.I)
 _CONTRACTION_STUTTER_RE = re.compile(r"(?<![\w'])(\w+)'\w+-+\s*(?=\1\b)", re.I)
 _PHRASE_STUTTER_RE = re.compile(r"(?<![\w'])((?:[\w']+\s+){1,2}[\w']+)(?:-+|,)?\s+\1(?![\w'])",
                                 re.I)
@@ -138,6 +140,7 @@ def clean(text: object) -> str:
     text = _BRACKETS_RE.sub(" ", text)
     text = _PHRASE_STUTTER_RE.sub(r"\1", text)
     text = _CONTRACTION_STUTTER_RE.sub("", text)
+    text = _APOSTROPHE_STUTTER_RE.sub(r"\1", text)
     text = _STUTTER_RE.sub(r"\1", text)
     text = re.sub(r"(\w)-{2,}\s*", r"\1, ", text)
     text = _FRAGMENT_RE.sub(",", text)
@@ -152,6 +155,7 @@ def clean(text: object) -> str:
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
     text = re.sub(r"\s+([,.;!?])", r"\1", text)
     text = re.sub(r",+([.;!?])", r"\1", text)  # "the shop, you know." left "the shop,."
+    text = re.sub(r"([.;!?])\s*,+", r"\1", text)  # "it's okay. I mean, I" left "okay., I"
     text = re.sub(r"([,;])(?=[^\s])", r"\1 ", text)
     words = []
     for word in _SPACES_RE.sub(" ", text).strip().split(" "):
@@ -348,6 +352,8 @@ def tidy(text: str) -> str:
     text = re.sub(r",\s*([.!?])", r"\1", text)
     text = re.sub(r"([.!?])[.!?]+", r"\1", text)
     text = re.sub(r",,+", ",", text)
+    # "I just I want her safe" comes back as "you you want": a pronoun never comes twice
+    text = re.sub(r"\b(you|your|i|we|they|he|she)\s+\1\b", r"\1", text, flags=re.I)
     text = re.sub(r"\bi\b", "I", text)
     text = re.sub(r"\bi'(m|ve|d|ll)\b", r"I'\1", text)
     days = ("monday tuesday wednesday thursday friday saturday sunday january february march "
