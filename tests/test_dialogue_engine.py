@@ -833,6 +833,17 @@ def test_a_short_answer_is_not_taken_for_someone_named() -> None:
     for _ in range(5):
         reply = reply_to("Pretty good.")
         assert not re.search(r"[a-z,] Pretty", reply.text), reply.text
+        # "What stands out is that possibility to call." / "In your words, Possibility to call."
+        reply = reply_to("Possibility to call yeah.")
+        assert not re.search(r"[a-z,] Possibility|(that|is) possibility", reply.text), reply.text
+    assert "Mark told you" in reply_to("Mark told me to leave.").text
+
+
+def test_a_habit_ends_with_used_to() -> None:
+    # "What stands out is that your wife used." dropped the "to"
+    for _ in range(5):
+        reply = reply_to("Yeah, like my wife used to. Yeah.")
+        assert not re.search(r"\bused\.", reply.text), reply.text
 
 
 def test_sick_of_something_is_remembered_as_fed_up_not_as_being_ill() -> None:

@@ -99,6 +99,9 @@ _PART_OF_ME_RE = re.compile(
 _CONTRACTED_SUBJECT = {"you're": "is", "you've": "has", "you'd": "would", "you'll": "will"}
 
 
+_NOT_AFTER_A_NAME = frozenset({"to", "of", "much", "enough", "the", "a", "an"})
+
+
 @dataclass
 class Turn:
     """Everything the engine needs to know about one turn."""
@@ -233,8 +236,10 @@ class Analyser:
             i += 1
         return out
 
-    def is_name(self, word: str) -> bool:
-        return word[:1].isupper() and word != "I" and self.decap([word])[0] == word
+    def is_name(self, word: str, after: str = "") -> bool:
+        """Whether ``word`` (followed by ``after``) looks like someone's name."""
+        return (word[:1].isupper() and word != "I"
+                and self.decap([word, after] if after else [word])[0] == word)
 
     def decap(self, words: list[str]) -> list[str]:
         """Lower-case a sentence-initial capital unless the word looks like a name."""
@@ -244,7 +249,10 @@ class Analyser:
         base = low.split("'")[0]
         known = (base in STOPWORDS or base in COMMON_STARTS or low in _SUBJECT_START
                  or (low,) in self.lexicon.entries or low in self.extractor.known
-                 or low.endswith(("ly", "ing", "ed")))
+                 or low.endswith(("ly", "ing", "ed"))
+                 # a name is followed by what it did, not by "to", "of" or an article:
+                 # "Possibility to call", "Lots of"
+                 or (len(words) > 1 and words[1].lower() in _NOT_AFTER_A_NAME))
         if known:
             return [low, *words[1:]]
         return words
@@ -404,7 +412,7 @@ class Analyser:
             # "my sister handled everything": the person's own part ("and I just froze") says
             # more about them than what someone of theirs did
             score += 1.5 if first in {"my", "our"} else 3.0
-        elif first in _SUBJECT_START or self.is_name(words[lead]):
+        elif first in _SUBJECT_START or self.is_name(*words[lead:lead + 2]):
             score += 1.0
         else:
             score -= 1.5
@@ -434,7 +442,7 @@ class Analyser:
         trimmed = trim_clause(swapped, 14)
         if not trimmed or len(trimmed) < 2:
             return None
-        if first not in _SUBJECT_START and not self.is_name(words[lead]):
+        if first not in _SUBJECT_START and not self.is_name(*words[lead:lead + 2]):
             return None
         return score, trimmed
 

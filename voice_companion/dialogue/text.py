@@ -335,6 +335,8 @@ def trim_clause(words: list[str], max_words: int = 14) -> list[str] | None:
         words = words[:-2]
     while words and (words[-1] == "," or (words[-1].lower() in _DANGLING and not (
             keep_preposition and words[-1].lower() in _PREPOSITIONS))):
+        if words[-1].lower() == "to" and len(words) > 2 and words[-2].lower() == "used":
+            break  # "my wife used to" says a habit; without "to" it says "your wife used"
         words = words[:-1]
     return words or None
 
