@@ -856,3 +856,17 @@ def test_sick_of_something_is_remembered_as_fed_up_not_as_being_ill() -> None:
             "Yeah.", "Mm-hmm.", "Yeah.")]
         for text in replies[1:]:
             assert not re.search(r"\b(being|feeling|you're) sick\b", text, re.I), replies
+
+
+def test_the_persons_normalising_is_not_said_back_as_if_the_companion_agreed() -> None:
+    # AnnoMI session 7: a summary said "you're all university students so it's normal to have a
+    # few drinks", which the coder (rightly) hears as the companion normalising the drinking
+    said = ["It was a lot of fun but I didn't do any dancing after that.", "Yeah.",
+            "Well, it's normal.",
+            "Um, well, me and my friends kinda, uh, we party on the weekend and, you know, we're "
+            "all university students and so it's just normal, um, to have a few drinks.", "No.",
+            "It's normal for university students I feel."]
+    for _ in range(3):
+        engine = ReflectiveEngine()
+        texts = [engine.respond(s).text for s in said] + [engine.close().text]
+        assert not any(re.search(r"normal to|that's normal", t, re.I) for t in texts), texts
