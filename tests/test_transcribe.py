@@ -86,6 +86,16 @@ def test_unsure_final_words_keep_the_turn_open_but_one_shaky_word_does_not():
     assert _transcript("I wanted to call my sister my term.", 0.55, 0.38).unfinished
     # as heard live through PulseAudio (benchmarks/turn_taking.py), where 0.5 cut the person off
     assert _transcript("I wanted to call my sister, my term.", 0.549, 0.561).unfinished
+    # a sure word before an unsure last one is an ordinary sentence heard unclearly, not a filler
+    # heard as words: these live passes of speech_lonely_partner were held for the long wait
+    from dataclasses import replace
+
+    for last, two in ((0.343, 0.585), (0.205, 0.452), (0.302, 0.548)):
+        heard = _transcript("I feel lonely even when my character is home.", last, two)
+        assert heard.unfinished  # nothing known of the word before the last
+        assert not replace(heard, before_last_prob=two * two / last).unfinished
+    heard = _transcript("I wanted to call my sister, my term.", 0.549, 0.561)
+    assert replace(heard, before_last_prob=0.573).unfinished
     assert not _transcript("I wanted to call my sister.", 0.55, 0.62).unfinished
     # a complete sentence whose last word alone is unsure is finished
     assert not _transcript("I feel lonely even when my partner is home.", 0.47, 0.68).unfinished

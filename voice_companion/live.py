@@ -224,6 +224,7 @@ class Talk:
                           unfinished=result.unfinished, frames=frames, text=result.text,
                           last_word_prob=round(result.last_word_prob, 3),
                           last_two_prob=round(result.last_two_prob, 3),
+                          before_last_prob=round(result.before_last_prob, 3),
                           paused=self.segmenter.endpointer.paused)
 
     # -- a finished turn --------------------------------------------------------------------

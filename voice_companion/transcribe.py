@@ -38,6 +38,13 @@ PAUSE_TAIL_S = -(-EndpointConfig().hint_delay_s // FRAME_S) * FRAME_S
 UNSURE_LAST_WORD = 0.65
 UNSURE_LAST_TWO = 0.6  # geometric mean of the last two words' probabilities
 VERY_UNSURE_LAST_TWO = 0.5
+# ... and only when Whisper also doubts the word before the last. A filler heard as words makes
+# it unsure of both ("my term": 0.57 before "term" live), while an ordinary sentence whose last
+# word is unclear has a sure word before it ("...my partner is home." at 0.2-0.34, with "is" at
+# 0.997 or more in four live passes, each held for the long wait, which made p95 latency fail).
+# On benchmarks/unsure_endings.py --variants 4 this holds 18 complete sentences of 252 instead
+# of 24 and cuts off no more unfinished ones (any line from 0.9 to 0.99 gives the same).
+UNSURE_BEFORE_LAST = 0.95
 NO_END_MIN_WORDS = 4  # fewer words without a full stop are taken as a short answer
 # Those figures hold for Whisper's full 30 s window. With the short window (below) the final
 # words' probabilities shift (a complete "...my partner is home." fell to 0.31), so when a short
@@ -159,6 +166,7 @@ class Transcript:
     last_two_prob: float = 1.0  # geometric mean of the final two words' probabilities
     last_word_end: float = -1.0  # where Whisper heard its last word end (seconds; -1: none)
     trailing_syllable: bool = False  # a syllable followed the last word Whisper wrote
+    before_last_prob: float = 0.0  # the word before the last (0 when there is only one word)
 
     @property
     def unfinished(self) -> bool:
@@ -190,9 +198,10 @@ class Transcript:
     def unsure_ending(self) -> bool:
         """Whisper doubts the final words: perhaps a filler ("um") heard as made-up words."""
         two = self.last_two_prob
-        return two < VERY_UNSURE_LAST_TWO or (
+        doubt = two < VERY_UNSURE_LAST_TWO or (
             self.last_word_prob < UNSURE_LAST_WORD and two < UNSURE_LAST_TWO
         )
+        return doubt and self.before_last_prob < UNSURE_BEFORE_LAST
 
 
 def resolve_model(name_or_path: str) -> tuple[str, str]:
@@ -308,7 +317,8 @@ class Transcriber:
         if _norm(second.text).split() != _norm(first.text).split():
             # other words: the doubt stands, though the full window's words are kept
             return replace(second, seconds=both, last_word_prob=first.last_word_prob,
-                           last_two_prob=first.last_two_prob)
+                           last_two_prob=first.last_two_prob,
+                           before_last_prob=first.before_last_prob)
         return _after_last_word(audio, replace(second, seconds=both), speech_end_s)
 
     def transcribe(
@@ -364,8 +374,10 @@ class Transcriber:
         if is_hallucination(text, audio.size / RATE, no_speech):
             text = ""
         ends = [float(w.end) for seg in segments for w in seg.words or []]
+        words = len(probs) - 2
         return Transcript(text, no_speech, logprob, time.perf_counter() - start, probs[-1],
-                          (probs[-1] * probs[-2]) ** 0.5, ends[-1] if ends and text else -1.0)
+                          (probs[-1] * probs[-2]) ** 0.5, ends[-1] if ends and text else -1.0,
+                          before_last_prob=probs[-2] if words >= 2 else 0.0)
 
 
 def _after_last_word(audio: np.ndarray, result: Transcript, speech_end_s: float | None
